@@ -1,0 +1,104 @@
+"""The documented Python API. The CLI (:mod:`gankit.cli`) is a thin layer over these functions.
+
+Example:
+    >>> import gankit
+    >>> cfg = gankit.load_config("dcgan-fashion-mnist", ["train.steps=200"])   # doctest: +SKIP
+    >>> result = gankit.train(cfg, run_dir="runs/demo")                        # doctest: +SKIP
+    >>> images = gankit.sample("runs/demo", n=16, seed=0)                      # doctest: +SKIP
+    >>> images.shape
+    torch.Size([16, 1, 28, 28])
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gankit.config import RunConfig, load_config, validate
+from gankit.errors import UserError
+from gankit.images import save_grid, to_uint8
+from gankit.train import TrainResult, load_checkpoint, train_run
+from gankit.train.rundir import RunDir
+
+
+def default_run_dir(cfg_name: str) -> Path:
+    return Path("runs") / f"{cfg_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def train(cfg: RunConfig | None = None, run_dir: str | Path | None = None, *, progress: bool = True) -> TrainResult:
+    """Train a model from a config (default: the embedded DCGAN on Fashion-MNIST) in a new run directory.
+
+    Args:
+        cfg: a :class:`RunConfig` (see :func:`load_config`); None for the default.
+        run_dir: where to write; default ``runs/<arch>-<dataset>-<time>``.
+        progress: show a progress bar.
+
+    Returns:
+        A :class:`TrainResult` with the run directory, last step, images/s and the last sample grid.
+    """
+    cfg = cfg or load_config()
+    run_dir = Path(run_dir) if run_dir else default_run_dir(f"{cfg.model.arch}-{cfg.data.name.replace(':', '-').replace('/', '-')}")
+    if (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").iterdir()):
+        raise UserError(f"{run_dir}: already holds a run; continue it with --resume {run_dir} or choose another --run-dir")
+    return train_run(cfg, run_dir, resume=False, progress=progress)
+
+
+def run_config(run_dir: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """The resolved config of a run directory, with optional ``KEY=VALUE`` overrides."""
+    path = RunDir(run_dir).config_file
+    if not path.is_file():
+        raise UserError(f"{run_dir}: not a gankit run directory (no config.yaml)")
+    return load_config(path, overrides)
+
+
+def resume(run_dir: str | Path, overrides: list[str] | None = None, *, progress: bool = True) -> TrainResult:
+    """Continue the run in ``run_dir`` from its newest checkpoint up to its (possibly new) step budget.
+
+    ``overrides`` such as ``["train.steps=8000"]`` extend the budget.
+    """
+    return train_run(run_config(run_dir, overrides), run_dir, resume=True, progress=progress)
+
+
+def load_generator(run_dir: str | Path, device: str = "cpu"):
+    """The trained method of a run (its newest checkpoint), ready to ``sample``; returns (method, config)."""
+    from gankit.methods import build_method
+
+    cfg = run_config(run_dir)
+    ckpt = load_checkpoint(run_dir)
+    shape = tuple(ckpt.state["data_shape"]) if "data_shape" in ckpt.state else _data_shape(cfg)
+    method = build_method(cfg, shape, torch.device(device))
+    for name, module in method.modules.items():
+        module.load_state_dict(ckpt.module_state(name))
+    method.load_extra_state(ckpt.state.get("method", {}))
+    return method, cfg
+
+
+def _data_shape(cfg: RunConfig) -> tuple[int, ...]:
+    from gankit.data import load_from_config
+
+    return load_from_config(cfg.data).shape
+
+
+def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu") -> torch.Tensor:
+    """``n`` samples (in [-1, 1]) from the generator of a run, reproducible by ``seed``."""
+    method, _ = load_generator(run_dir, device)
+    z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
+    return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
+
+
+def save_samples(images: torch.Tensor, out: str | Path) -> Path:
+    """Write samples as a PNG grid, or as raw arrays in an ``.npz`` (``images``: uint8 N x H x W x C)."""
+    out = Path(out)
+    if out.suffix == ".npz":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out, images=to_uint8(images))
+        return out
+    if out.suffix.lower() != ".png":
+        raise UserError(f"{out}: the output must end in .png or .npz")
+    return save_grid(images, out)
+
+
+__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples"]

@@ -1,0 +1,26 @@
+"""``gankit sample``: draw samples from a trained run as a PNG grid or an .npz of raw images."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sample", help="draw samples from a trained run (PNG grid or .npz)")
+    p.add_argument("--run", required=True, metavar="DIR", help="a run directory")
+    p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--out", required=True, metavar="FILE", help="FILE.png (a grid) or FILE.npz (uint8 N x H x W x C)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import gankit
+    from gankit.errors import UserError
+
+    if args.n <= 0:
+        raise UserError(f"-n {args.n}: the number of samples must be positive")
+    out = gankit.save_samples(gankit.sample(args.run, n=args.n, seed=args.seed, device=args.device), args.out)
+    print(f"wrote {args.n} samples to {out}")
+    return 0

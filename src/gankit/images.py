@@ -1,0 +1,69 @@
+"""Image helpers that torchvision would normally provide (it has no CPU build here).
+
+Images inside gankit are float tensors in [-1, 1], shape N x C x H x W.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] float N x C x H x W -> uint8 N x H x W x C."""
+    x = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def from_uint8(a: np.ndarray) -> torch.Tensor:
+    """uint8 N x H x W (x C) -> float N x C x H x W in [-1, 1]."""
+    t = torch.from_numpy(np.array(a, copy=True))  # frombuffer arrays are read-only
+    if t.ndim == 3:
+        t = t.unsqueeze(-1)
+    return t.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0).contiguous()
+
+
+def make_grid(x: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: float = 1.0) -> torch.Tensor:
+    """Tile N x C x H x W images into one C x H' x W' image, ``nrow`` images per row (default: square)."""
+    n, c, h, w = x.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    grid = torch.full((c, rows * (h + padding) + padding, nrow * (w + padding) + padding), pad_value, dtype=x.dtype)
+    for i in range(n):
+        r, k = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + k * (w + padding)
+        grid[:, top : top + h, left : left + w] = x[i]
+    return grid
+
+
+def save_image(img: torch.Tensor, path: str | os.PathLike, scale: int = 1) -> Path:
+    """Save one C x H x W image in [-1, 1] as PNG (written atomically), upscaled by ``scale`` for viewing."""
+    arr = to_uint8(img.unsqueeze(0))[0]
+    pil = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
+    if scale > 1:
+        pil = pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pil.save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path
+
+
+def save_grid(x: torch.Tensor, path: str | os.PathLike, nrow: int | None = None) -> Path:
+    """Save a batch of images in [-1, 1] as one PNG grid; small images are upscaled so they can be seen."""
+    scale = max(1, 64 // x.shape[-1])
+    return save_image(make_grid(x.detach().cpu().float(), nrow=nrow), path, scale=scale)
+
+
+def resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize N x C x H x W to size x size (bilinear, antialiased when shrinking)."""
+    if x.shape[-2:] == (size, size):
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)

@@ -1,0 +1,98 @@
+"""The GAN of the minimax game (Goodfellow et al. 2014, Algorithm 1):
+
+    for each training iteration:
+        for k steps:                                   # cfg.gan.d_steps
+            sample m noise samples z and m examples x
+            update D by descending J_D(x, G(z))
+        sample m noise samples z
+        update G by descending J_G(D(G(z)))           # D's parameters frozen
+
+Real and fake minibatches pass through D separately, so batch norm in D never mixes their
+statistics (a batch of all-real or all-fake would otherwise be told apart by its statistics).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+from gankit.losses import LOSSES, GANLoss
+from gankit.methods import register_method
+from gankit.nets import build_gan
+
+
+def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+    """One discriminator update on a real and a generated minibatch."""
+    with torch.no_grad():
+        x_fake = G(z)
+    real_logits = D(x_real)
+    fake_logits = D(x_fake)
+    loss_D = loss.d(real_logits, fake_logits)
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    opt_D.step()
+    return {
+        "d_loss": loss_D.detach(),
+        "d_real": torch.sigmoid(real_logits.detach()).mean(),  # mean D(x)
+        "d_fake": torch.sigmoid(fake_logits.detach()).mean(),  # mean D(G(z))
+    }
+
+
+def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """One generator update through a frozen D."""
+    D.requires_grad_(False)  # no gradients into D's parameters: cheaper, and D must not move here
+    fake_logits = D(G(z))
+    real_logits = D(x_real) if loss.g_uses_real else None
+    loss_G = loss.g(fake_logits, real_logits)
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    opt_G.step()
+    D.requires_grad_(True)
+    return {"g_loss": loss_G.detach()}
+
+
+class GAN:
+    """G and D with Adam, trained by :func:`d_step` (k times) and :func:`g_step`."""
+
+    def __init__(self, cfg, data_shape: tuple[int, ...], device: torch.device):
+        self.device = device
+        self.z_dim = cfg.model.z_dim
+        self.G, self.D = (m.to(device) for m in build_gan(cfg.model, data_shape))
+        betas = tuple(cfg.optim.betas)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.g_lr, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.d_lr, betas=betas)
+        self.loss = LOSSES[cfg.gan.loss]
+        self.d_steps = cfg.gan.d_steps
+        self.modules = {"G": self.G, "D": self.D}
+        self.optimizers = {"G": self.opt_G, "D": self.opt_D}
+
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.z_dim, device=self.device)
+
+    def step(self, batches: Iterator) -> dict[str, torch.Tensor]:
+        for _ in range(self.d_steps):
+            x_real, _ = next(batches)
+            stats = d_step(self.G, self.D, self.opt_D, self.loss, x_real, self.noise(len(x_real)))
+        stats |= g_step(self.G, self.D, self.opt_G, self.loss, self.noise(len(x_real)), x_real)
+        return stats
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        was_training = self.G.training
+        self.G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
+        x = self.G(z.to(self.device))
+        self.G.train(was_training)
+        return x
+
+    def extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+
+@register_method("gan")
+def build(cfg, data_shape: tuple[int, ...], device: torch.device) -> GAN:
+    return GAN(cfg, data_shape, device)

@@ -1,0 +1,51 @@
+"""Networks: plain ``nn.Module``s and small builders. No optimizer, loss or logging in here.
+
+``build_gan(model_cfg, data_shape)`` returns (G, D) for the architecture named in the config.
+Adding an architecture: a builder ``(cfg, data_shape) -> (G, D)`` decorated with ``@register_arch``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator, default_depth
+from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
+
+Builder = Callable[..., tuple[nn.Module, nn.Module]]
+ARCHS: dict[str, Builder] = {}
+
+
+def register_arch(name: str) -> Callable[[Builder], Builder]:
+    def deco(fn: Builder) -> Builder:
+        ARCHS[name] = fn
+        return fn
+
+    return deco
+
+
+@register_arch("dcgan")
+def dcgan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    channels, size, _ = data_shape
+    G = DCGANGenerator(cfg.z_dim, size, channels, width=cfg.g_width, depth=cfg.depth)
+    D = DCGANDiscriminator(size, channels, width=cfg.d_width, depth=cfg.depth)
+    return G, D
+
+
+@register_arch("mlp")
+def mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    depth = cfg.depth or 2
+    # Images are bounded in [-1, 1], so G ends in tanh; toy data (vectors) is unbounded.
+    squash = len(data_shape) == 3
+    G = MLPGenerator(cfg.z_dim, data_shape, hidden=cfg.g_width, depth=depth, tanh=squash)
+    D = MLPDiscriminator(data_shape, hidden=cfg.d_width, depth=depth)
+    return G, D
+
+
+def build_gan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Build (G, D) for ``cfg.arch`` (a :class:`gankit.config.ModelConfig`) and data of ``data_shape``."""
+    return ARCHS[cfg.arch](cfg, tuple(data_shape))
+
+
+__all__ = ["ARCHS", "build_gan", "register_arch", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "default_depth"]

@@ -1,0 +1,187 @@
+"""The training loop: Algorithm 1 of Goodfellow et al. 2014, with the bookkeeping around it.
+
+    for step in 1..steps:
+        method.step(batches)       # k D steps, one G step (or the method's own updates)
+        log / sample / checkpoint when due
+
+Everything a resumed run needs (weights, optimizer states, RNG states, the data position, the
+partial logging window) goes into the checkpoint, so a run stopped after step s and resumed
+computes exactly what the uninterrupted run computes (on the CPU).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from gankit.config import RunConfig
+from gankit.data import load_from_config
+from gankit.data.stream import BatchStream
+from gankit.errors import UserError
+from gankit.images import save_grid
+from gankit.methods import Method, build_method
+from gankit.train.checkpoint import load_checkpoint, save_checkpoint
+from gankit.train.rundir import RunDir
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int  # the last completed step
+    images_per_s: float
+    seconds: float
+    interrupted: bool
+    last_samples: Path | None
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"train.device={name}: no CUDA device is available")
+    return torch.device(name)
+
+
+def fixed_noise(n: int, z_dim: int, seed: int) -> torch.Tensor:
+    """The latent batch behind every sample grid: the same for the whole run, and after resuming."""
+    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed + 1_000_003))
+
+
+class _Window:
+    """Running sums of the logged scalars since the last log line (0-dim tensors: no per-step sync)."""
+
+    def __init__(self, sums: dict[str, float] | None = None, count: int = 0):
+        self.sums: dict[str, torch.Tensor | float] = dict(sums or {})
+        self.count = count
+
+    def add(self, scalars: dict[str, torch.Tensor]) -> None:
+        for k, v in scalars.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v.double()
+        self.count += 1
+
+    def means(self) -> dict[str, float]:
+        return {k: float(v) / self.count for k, v in self.sums.items()}
+
+    def state(self) -> dict:
+        return {"sums": {k: float(v) for k, v in self.sums.items()}, "count": self.count}
+
+
+class _StopOnSigint:
+    """First Ctrl-C: finish the current step, checkpoint and stop. Second Ctrl-C: stop at once."""
+
+    def __enter__(self):
+        self.requested = False
+        self._old = signal.getsignal(signal.SIGINT)
+        try:
+            signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            self._old = None
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def _rng_state(device: torch.device) -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _save(run: RunDir, cfg: RunConfig, step: int, method: Method, batches: BatchStream, window: _Window, device) -> Path:
+    state = {
+        "data_shape": list(batches.data.shape),
+        "optimizers": {k: opt.state_dict() for k, opt in method.optimizers.items()},
+        "rng": _rng_state(device),
+        "data": batches.state_dict(),
+        "window": window.state(),
+        "method": method.extra_state(),
+    }
+    return save_checkpoint(run.checkpoints, step, method.modules, state, keep=cfg.train.keep_checkpoints)
+
+
+def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
+    """Train ``cfg`` in ``run_dir`` (resuming from its newest checkpoint when ``resume``)."""
+    from torch.utils.tensorboard import SummaryWriter  # slow import: only when training
+
+    t = cfg.train
+    device = resolve_device(t.device)
+    run = RunDir(run_dir)
+    data = load_from_config(cfg.data)
+    if t.batch_size > len(data):
+        raise UserError(f"train.batch_size={t.batch_size} exceeds the {len(data)} items of {cfg.data.name}")
+
+    torch.manual_seed(t.seed)  # network initialisation and all training noise
+    method = build_method(cfg, data.shape, device)
+    batches = BatchStream(data, t.batch_size, seed=t.seed, device=device)
+    window, step = _Window(), 0
+    if resume:
+        ckpt = load_checkpoint(run.path)
+        for name, module in method.modules.items():
+            module.load_state_dict(ckpt.module_state(name))
+        for name, opt in method.optimizers.items():
+            opt.load_state_dict(ckpt.state["optimizers"][name])
+        _set_rng_state(ckpt.state["rng"], device)
+        batches.load_state_dict(ckpt.state["data"])
+        window = _Window(**ckpt.state["window"])
+        method.load_extra_state(ckpt.state["method"])
+        step = ckpt.step
+        run.metrics.truncate_after(step)
+    run.create(cfg)
+    metrics = run.metrics
+    tb = SummaryWriter(str(run.tensorboard), purge_step=step + 1 if resume else None)
+    z_fixed = fixed_noise(t.num_samples, method.z_dim, t.seed)
+
+    start = time.monotonic()
+    start_step, last_grid, interrupted = step, None, False
+    bar = tqdm(total=t.steps, initial=step, desc="training", unit="step", disable=not progress, mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
+    with _StopOnSigint() as sigint:
+        while step < t.steps:
+            window.add(method.step(batches))
+            step += 1
+            bar.update(1)
+            if step % t.log_every == 0:
+                row = window.means()
+                window = _Window()
+                elapsed = time.monotonic() - start
+                row["images_per_s"] = (step - start_step) * t.batch_size * getattr(method, "d_steps", 1) / max(elapsed, 1e-9)
+                metrics.log(step, row)
+                for k, v in row.items():
+                    tb.add_scalar(k, v, step)
+                bar.set_postfix({k: f"{row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row})
+            if step % t.sample_every == 0:
+                last_grid = save_grid(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+            if step % t.checkpoint_every == 0:
+                _save(run, cfg, step, method, batches, window, device)
+            if sigint.requested:
+                interrupted = True
+                break
+            if t.minutes is not None and time.monotonic() - start > 60 * t.minutes:
+                break
+    bar.close()
+    seconds = time.monotonic() - start
+    if step > start_step or not resume:
+        last_grid = save_grid(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+        _save(run, cfg, step, method, batches, window, device)
+    tb.close()
+    ips = (step - start_step) * t.batch_size * getattr(method, "d_steps", 1) / max(seconds, 1e-9)
+    return TrainResult(run.path, step, ips, seconds, interrupted, last_grid)
