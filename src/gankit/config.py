@@ -46,11 +46,15 @@ class ModelConfig(_Section):
     g_width: int = Field(64, gt=0)  # conv: channels of the last G block; mlp: hidden units
     d_width: int = Field(64, gt=0)  # conv: channels of the first D block; mlp: hidden units
     depth: int | None = Field(None, gt=0)  # conv: up/down-sampling stages; mlp: hidden layers
+    minibatch_kernels: int = Field(0, ge=0)  # minibatch discrimination kernels B in D (Salimans et al. 2016); 0: off
+    minibatch_kernel_dim: int = Field(5, gt=0)  # the dimension C each minibatch kernel compares in
 
 
 class GANConfig(_Section):
     loss: str = "non-saturating"  # a name in gankit.losses.LOSSES
     d_steps: int = Field(1, gt=0)  # k discriminator steps per generator step
+    pack: int = Field(1, gt=0)  # PacGAN: D sees this many samples at once (Lin et al. 2018); 1: off
+    unrolled_steps: int = Field(0, ge=0)  # unrolled GAN: G sees D this many steps ahead (Metz et al. 2017); 0: off
 
 
 class OptimConfig(_Section):
@@ -93,6 +97,12 @@ class RunConfig(_Section):
 
         if self.gan.loss not in LOSSES:
             raise ValueError(f"gan.loss: unknown loss '{self.gan.loss}' (known: {', '.join(sorted(LOSSES))})")
+        return self
+
+    @model_validator(mode="after")
+    def _pack_divides_batch(self) -> RunConfig:
+        if self.train.batch_size % self.gan.pack:
+            raise ValueError(f"gan.pack={self.gan.pack} must divide train.batch_size={self.train.batch_size}")
         return self
 
 

@@ -85,7 +85,7 @@ def load_dataset(
         >>> data.x.shape
         torch.Size([10000, 1, 28, 28])
     """
-    from gankit.data import fashion_mnist, folder, mnist  # noqa: F401  (fill the registry)
+    from gankit.data import fashion_mnist, folder, mnist, toy  # noqa: F401  (fill the registry)
 
     if name.startswith("folder:"):
         return folder.load_folder(name[len("folder:") :], img_size=img_size, channels=channels)

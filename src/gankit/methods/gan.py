@@ -20,7 +20,7 @@ from torch import nn
 
 from gankit.losses import LOSSES, GANLoss
 from gankit.methods import register_method
-from gankit.nets import build_gan
+from gankit.methods.remedies import build_gan_nets, unrolled_g_step
 
 
 def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -59,12 +59,13 @@ class GAN:
     def __init__(self, cfg, data_shape: tuple[int, ...], device: torch.device):
         self.device = device
         self.z_dim = cfg.model.z_dim
-        self.G, self.D = (m.to(device) for m in build_gan(cfg.model, data_shape))
+        self.G, self.D = (m.to(device) for m in build_gan_nets(cfg, data_shape))  # D packed when gan.pack > 1
         betas = tuple(cfg.optim.betas)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.g_lr, betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.d_lr, betas=betas)
         self.loss = LOSSES[cfg.gan.loss]
         self.d_steps = cfg.gan.d_steps
+        self.unrolled_steps = cfg.gan.unrolled_steps
         self.modules = {"G": self.G, "D": self.D}
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
 
@@ -75,6 +76,8 @@ class GAN:
         for _ in range(self.d_steps):
             x_real, _ = next(batches)
             stats = d_step(self.G, self.D, self.opt_D, self.loss, x_real, self.noise(len(x_real)))
+        if self.unrolled_steps:  # Metz et al. 2017: G steps against D unrolled K steps ahead
+            return stats | unrolled_g_step(self.G, self.D, self.opt_D, self.opt_G, self.loss, batches, self.noise, self.unrolled_steps)
         stats |= g_step(self.G, self.D, self.opt_G, self.loss, self.noise(len(x_real)), x_real)
         return stats
 

@@ -45,7 +45,12 @@ def mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
 
 def build_gan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build (G, D) for ``cfg.arch`` (a :class:`gankit.config.ModelConfig`) and data of ``data_shape``."""
-    return ARCHS[cfg.arch](cfg, tuple(data_shape))
+    G, D = ARCHS[cfg.arch](cfg, tuple(data_shape))
+    if getattr(cfg, "minibatch_kernels", 0):
+        from gankit.nets.minibatch import add_minibatch_discrimination
+
+        D = add_minibatch_discrimination(D, cfg.minibatch_kernels, cfg.minibatch_kernel_dim)
+    return G, D
 
 
 __all__ = ["ARCHS", "build_gan", "register_arch", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "default_depth"]
