@@ -23,7 +23,7 @@ SUPPORT_DENSITY = 1e-3
 def run(out: Path, quick: bool = False) -> dict:
     toy = get_toy("mog-1d")
     G = GaussianGenerator(0.5, 1.5)
-    D = train_optimal_d(toy, G, steps=300 if quick else 3000)
+    D = train_optimal_d(toy, G, steps=60 if quick else 3000, batch=256 if quick else 2048)
     xs = np.linspace(-6, 8, 1401)
     p_data = toy.density(xs).numpy()
     p_g = G.density(xs).numpy()

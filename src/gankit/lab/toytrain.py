@@ -29,6 +29,18 @@ TOY_DEFAULTS: dict = {
 }
 
 
+# The remedies for collapse as config overrides (the same switches `gankit train` takes). Steps differ so
+# that each costs about the same CPU time: an unrolled step costs ~K+1 D passes with second-order terms,
+# and PacGAN keeps PacGAN's convention of batch_size packs, i.e. batch_size * m samples per step.
+REMEDIES: dict[str, list[str]] = {
+    "GAN": ["train.steps=2000"],
+    "GAN + minibatch discrimination": ["model.minibatch_kernels=8", "model.minibatch_kernel_dim=3", "train.steps=900"],
+    "PacGAN2": ["gan.pack=2", "train.batch_size=256", "train.steps=1600"],
+    "PacGAN4": ["gan.pack=4", "train.batch_size=512", "train.steps=1200"],
+    "Unrolled GAN (5 steps)": ["gan.unrolled_steps=5", "train.steps=300"],
+}
+
+
 def toy_config(data: str, overrides: list[str] | None = None) -> RunConfig:
     """A run config for a toy dataset: :data:`TOY_DEFAULTS` with ``data.name`` and ``KEY=VALUE`` overrides."""
     base = apply_overrides(TOY_DEFAULTS, [f"data.name={data}"])
