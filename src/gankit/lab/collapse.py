@@ -78,7 +78,7 @@ def run(out: Path, quick: bool = False) -> dict:
     frames = []
     n_frames = max(len(r.snapshots) for r in runs.values())
     for i in range(n_frames):  # GIF: one frame per snapshot index, all toys and methods
-        fig, axes = pyplot.subplots(len(TOYS), len(methods), figsize=(2.3 * len(methods), 2.5 * len(TOYS)), squeeze=False)
+        fig, axes = pyplot.subplots(len(TOYS), len(methods), figsize=(2.4 * len(methods), 2.9 * len(TOYS)), squeeze=False)
         for r, name in enumerate(TOYS):
             toy = get_toy(name)
             for c, m in enumerate(methods):

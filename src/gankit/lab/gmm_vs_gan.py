@@ -40,7 +40,7 @@ def _fashion(out: Path, quick: bool) -> dict:
     real = x[:32]
     pca_only = torch.as_tensor(gmm.pca_.inverse_transform(gmm.pca_.transform(real.reshape(32, -1).double().numpy()))).float().reshape(real.shape)
     pyplot = plt()
-    fig, axes = pyplot.subplots(1, 3, figsize=(13, 3.7))
+    fig, axes = pyplot.subplots(1, 3, figsize=(13, 3.9), layout="constrained")  # constrained: no gap under the suptitle
     for ax, imgs, title in zip(axes, [real, pca_only.clamp(-1, 1), samples], ["real Fashion-MNIST images", f"the same, projected on {PCA_COMPONENTS} principal components", f"GMM samples ({gmm.n_components} components, EM, after PCA)"]):
         g = make_grid(imgs, nrow=8)
         ax.imshow(((g[0] + 1) / 2).numpy(), cmap="gray", vmin=0, vmax=1)
@@ -48,7 +48,6 @@ def _fashion(out: Path, quick: bool) -> dict:
         ax.set_xlabel("pixels (28 x 28 per image)")
         ax.set_ylabel("pixels")
     fig.suptitle(f"A GMM on Fashion-MNIST: blurry mean-like shapes with pixel noise ({gmm.pca_.explained_variance_ratio_.sum():.0%} of the variance kept by PCA)", fontsize=10)
-    fig.tight_layout()
     return {
         "pca_components": PCA_COMPONENTS,
         "gmm_components": gmm.n_components,
