@@ -40,7 +40,7 @@ def _fashion(out: Path, quick: bool) -> dict:
     real = x[:32]
     pca_only = torch.as_tensor(gmm.pca_.inverse_transform(gmm.pca_.transform(real.reshape(32, -1).double().numpy()))).float().reshape(real.shape)
     pyplot = plt()
-    fig, axes = pyplot.subplots(1, 3, figsize=(13, 3.9), layout="constrained")  # constrained: no gap under the suptitle
+    fig, axes = pyplot.subplots(1, 3, figsize=(13, 3.0), layout="constrained")  # constrained: no gap under the suptitle
     for ax, imgs, title in zip(axes, [real, pca_only.clamp(-1, 1), samples], ["real Fashion-MNIST images", f"the same, projected on {PCA_COMPONENTS} principal components", f"GMM samples ({gmm.n_components} components, EM, after PCA)"]):
         g = make_grid(imgs, nrow=8)
         ax.imshow(((g[0] + 1) / 2).numpy(), cmap="gray", vmin=0, vmax=1)
