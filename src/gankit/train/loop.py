@@ -94,6 +94,15 @@ class _StopOnSigint:
             signal.signal(signal.SIGINT, self._old)
 
 
+def _save_samples(x: torch.Tensor, path: Path) -> Path:
+    """Images as a grid; points of a toy distribution (N x D) as a scatter plot."""
+    if x.ndim == 4:
+        return save_grid(x, path)
+    from gankit.data.toy import save_points
+
+    return save_points(x, path)
+
+
 def _rng_state(device: torch.device) -> dict:
     state = {"torch": torch.get_rng_state()}
     if device.type == "cuda":
@@ -169,7 +178,7 @@ def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progres
                     tb.add_scalar(k, v, step)
                 bar.set_postfix({k: f"{row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row})
             if step % t.sample_every == 0:
-                last_grid = save_grid(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+                last_grid = _save_samples(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
             if step % t.checkpoint_every == 0:
                 _save(run, cfg, step, method, batches, window, device)
             if sigint.requested:
@@ -180,7 +189,7 @@ def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progres
     bar.close()
     seconds = time.monotonic() - start
     if step > start_step or not resume:
-        last_grid = save_grid(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+        last_grid = _save_samples(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
         _save(run, cfg, step, method, batches, window, device)
     tb.close()
     ips = (step - start_step) * t.batch_size * getattr(method, "d_steps", 1) / max(seconds, 1e-9)
