@@ -75,8 +75,8 @@ class GAN:
         for _ in range(self.d_steps):
             x_real, _ = next(batches)
             stats = d_step(self.G, self.D, self.opt_D, self.loss, x_real, self.noise(len(x_real)))
-        stats |= g_step(self.G, self.D, self.opt_G, self.loss, self.noise(len(x_real)), x_real)
-        return stats
+        g_stats = g_step(self.G, self.D, self.opt_G, self.loss, self.noise(len(x_real)), x_real)
+        return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
