@@ -69,13 +69,19 @@ class OptimConfig(_Section):
 class TrainConfig(_Section):
     steps: int = Field(4000, gt=0)  # generator steps in the whole run
     minutes: float | None = Field(None, gt=0)  # wall-clock budget; stops early (checkpointed) when spent
-    batch_size: int = Field(64, gt=0)
+    batch_size: int = Field(64, gt=0)  # the global batch: under torchrun each process takes batch_size / world_size
     seed: int = 0
     log_every: int = Field(50, gt=0)
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(1000, gt=0)
     keep_checkpoints: int = Field(2, gt=0)
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    device: str = "auto"  # auto | cpu | cuda | cuda:N; under torchrun each process takes cuda:LOCAL_RANK
+    # Speed switches (gankit.train.speed): "auto" picks the best default for the device.
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
+    channels_last: Literal["auto"] | bool = "auto"
+    compile: bool = False
+    data_on_device: Literal["auto"] | bool = "auto"
+    sync_batchnorm: bool = False  # under torchrun: batch statistics over all processes (each pass separately)
     num_samples: int = Field(64, gt=0)  # images in each sample grid
 
 

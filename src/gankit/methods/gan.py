@@ -23,16 +23,26 @@ from gankit.methods import register_method
 from gankit.nets import build_gan
 
 
-def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+def update(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None = None) -> None:
+    """Backpropagate ``loss`` and step ``opt`` (through a gradient scaler under fp16 autocast)."""
+    opt.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        opt.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+
+
+def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor, scaler=None) -> dict[str, torch.Tensor]:
     """One discriminator update on a real and a generated minibatch."""
     with torch.no_grad():
         x_fake = G(z)
     real_logits = D(x_real)
     fake_logits = D(x_fake)
     loss_D = loss.d(real_logits, fake_logits)
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
+    update(opt_D, loss_D, scaler)
     return {
         "d_loss": loss_D.detach(),
         "d_real": torch.sigmoid(real_logits.detach()).mean(),  # mean D(x)
@@ -40,15 +50,13 @@ def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLo
     }
 
 
-def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None, scaler=None) -> dict[str, torch.Tensor]:
     """One generator update through a frozen D."""
     D.requires_grad_(False)  # no gradients into D's parameters: cheaper, and D must not move here
     fake_logits = D(G(z))
     real_logits = D(x_real) if loss.g_uses_real else None
     loss_G = loss.g(fake_logits, real_logits)
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    opt_G.step()
+    update(opt_G, loss_G, scaler)
     D.requires_grad_(True)
     return {"g_loss": loss_G.detach()}
 
@@ -67,15 +75,30 @@ class GAN:
         self.d_steps = cfg.gan.d_steps
         self.modules = {"G": self.G, "D": self.D}
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
+        self.setup_training()
+
+    def setup_training(self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False) -> None:
+        """Prepare the modules that train: wrapped (DDP) and compiled when asked.
+
+        D trains through its wrapper in the D step; G through its wrapper in the G step. The other
+        network is then called unwrapped: frozen or under no_grad, it has no gradients to synchronise.
+        """
+        self.rank, self.world_size = rank, world_size
+        self.G_eval, self.D_eval = (torch.compile(self.G), torch.compile(self.D)) if compile else (self.G, self.D)
+        self.G_train, self.D_train = wrap(self.G_eval), wrap(self.D_eval)
+        self.scalers = {k: torch.amp.GradScaler(self.device.type) if fp16 else None for k in ("G", "D")}
 
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.z_dim, device=self.device)
+        """This process's share of a global noise batch: every rank draws the same global batch
+        (their RNGs agree) and takes its slice, so N processes see exactly the noise one process would."""
+        z = torch.randn(n * self.world_size, self.z_dim, device=self.device)
+        return z[self.rank :: self.world_size]
 
     def step(self, batches: Iterator) -> dict[str, torch.Tensor]:
         for _ in range(self.d_steps):
             x_real, _ = next(batches)
-            stats = d_step(self.G, self.D, self.opt_D, self.loss, x_real, self.noise(len(x_real)))
-        g_stats = g_step(self.G, self.D, self.opt_G, self.loss, self.noise(len(x_real)), x_real)
+            stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, self.noise(len(x_real)), self.scalers["D"])
+        g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.scalers["G"])
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
     @torch.no_grad()
@@ -87,10 +110,12 @@ class GAN:
         return x
 
     def extra_state(self) -> dict[str, Any]:
-        return {}
+        return {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
-        pass
+        for k, s in self.scalers.items():
+            if s is not None and f"scaler_{k}" in state:
+                s.load_state_dict(state[f"scaler_{k}"])
 
 
 @register_method("gan")
