@@ -82,6 +82,11 @@ class TrainConfig(_Section):
     compile: bool = False
     data_on_device: Literal["auto"] | bool = "auto"
     sync_batchnorm: bool = False  # under torchrun: batch statistics over all processes (each pass separately)
+
+    @field_validator("amp", mode="before")
+    @classmethod
+    def _yaml_off(cls, v):
+        return "off" if v is False else v  # YAML 1.1 reads a bare `off` as false
     num_samples: int = Field(64, gt=0)  # images in each sample grid
 
 
