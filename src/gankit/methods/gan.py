@@ -9,6 +9,10 @@
 
 Real and fake minibatches pass through D separately, so batch norm in D never mixes their
 statistics (a batch of all-real or all-fake would otherwise be told apart by its statistics).
+
+The regularisers and tricks of ``cfg.gan`` (gradient penalties, clipping, label smoothing, instance
+noise, DiffAugment, feature matching, historical averaging, the EMA of G, BEGAN's k_t) enter only
+through the hooks of :class:`gankit.methods.tricks.Tricks`; with the defaults every hook is a no-op.
 """
 
 from __future__ import annotations
