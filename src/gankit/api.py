@@ -40,7 +40,7 @@ def train(cfg: RunConfig | None = None, run_dir: str | Path | None = None, *, pr
         A :class:`TrainResult` with the run directory, last step, images/s and the last sample grid.
     """
     cfg = cfg or load_config()
-    run_dir = Path(run_dir) if run_dir else default_run_dir(f"{cfg.model.arch}-{cfg.data.name.replace(':', '-').replace('/', '-')}")
+    run_dir = Path(run_dir) if run_dir else default_run_dir(f"{cfg.model.arch if cfg.method == 'gan' else cfg.method}-{cfg.data.name.replace(':', '-').replace('/', '-')}")
     if (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").iterdir()):
         raise UserError(f"{run_dir}: already holds a run; continue it with --resume {run_dir} or choose another --run-dir")
     return train_run(cfg, run_dir, resume=False, progress=progress)

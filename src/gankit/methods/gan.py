@@ -9,6 +9,10 @@
 
 Real and fake minibatches pass through D separately, so batch norm in D never mixes their
 statistics (a batch of all-real or all-fake would otherwise be told apart by its statistics).
+
+The regularisers and tricks of ``cfg.gan`` (gradient penalties, clipping, label smoothing, instance
+noise, DiffAugment, feature matching, historical averaging, the EMA of G, BEGAN's k_t) enter only
+through the hooks of :class:`gankit.methods.tricks.Tricks`; with the defaults every hook is a no-op.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from torch import nn
 
 from gankit.losses import LOSSES, GANLoss
 from gankit.methods import register_method
+from gankit.methods.tricks import NO_TRICKS, Tricks
 from gankit.nets import build_gan
 
 
@@ -35,30 +40,39 @@ def update(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.Gra
         scaler.update()
 
 
-def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor, scaler=None) -> dict[str, torch.Tensor]:
-    """One discriminator update on a real and a generated minibatch."""
+def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor,
+           tricks: Tricks = NO_TRICKS, scaler=None) -> dict[str, torch.Tensor]:
+    """One discriminator update on a real and a generated minibatch (``tricks``: gankit.methods.tricks)."""
     with torch.no_grad():
         x_fake = G(z)
+    x_real, x_fake = tricks.d_input(x_real), tricks.d_input(x_fake)  # DiffAugment, instance noise
     real_logits = D(x_real)
     fake_logits = D(x_fake)
-    loss_D = loss.d(real_logits, fake_logits)
-    update(opt_D, loss_D, scaler)
+    loss_D = loss.d(real_logits, fake_logits, **tricks.d_loss_kwargs())  # label smoothing, BEGAN's k_t
+    reg, reg_stats = tricks.d_regulariser(D, x_real, x_fake)  # gradient penalty, historical averaging
+    update(opt_D, loss_D + reg, scaler)
     return {
         "d_loss": loss_D.detach(),
         "d_real": torch.sigmoid(real_logits.detach()).mean(),  # mean D(x)
         "d_fake": torch.sigmoid(fake_logits.detach()).mean(),  # mean D(G(z))
+        **reg_stats,
+        **tricks.after_d_step(D, real_logits.detach(), fake_logits.detach()),  # clipping, k_t, W estimate
     }
 
 
-def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None, scaler=None) -> dict[str, torch.Tensor]:
+def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None,
+           tricks: Tricks = NO_TRICKS, scaler=None) -> dict[str, torch.Tensor]:
     """One generator update through a frozen D."""
     D.requires_grad_(False)  # no gradients into D's parameters: cheaper, and D must not move here
-    fake_logits = D(G(z))
-    real_logits = D(x_real) if loss.g_uses_real else None
+    x_fake = G(z)
+    fake_logits = D(tricks.d_input(x_fake))
+    real_logits = D(tricks.d_input(x_real)) if loss.g_uses_real else None
     loss_G = loss.g(fake_logits, real_logits)
-    update(opt_G, loss_G, scaler)
+    reg, reg_stats = tricks.g_regulariser(G, D, x_real, x_fake)  # feature matching, historical averaging
+    update(opt_G, loss_G + reg, scaler)
     D.requires_grad_(True)
-    return {"g_loss": loss_G.detach()}
+    tricks.after_g_step(G)  # EMA of G
+    return {"g_loss": loss_G.detach(), **reg_stats}
 
 
 class GAN:
@@ -73,7 +87,8 @@ class GAN:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.d_lr, betas=betas)
         self.loss = LOSSES[cfg.gan.loss]
         self.d_steps = cfg.gan.d_steps
-        self.modules = {"G": self.G, "D": self.D}
+        self.tricks = Tricks.from_config(cfg, self.loss, self.G, self.D, device)  # regularisers and tricks
+        self.modules = {"G": self.G, "D": self.D, **self.tricks.modules}  # + G_ema when gan.ema_decay > 0
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
         self.setup_training()
 
@@ -97,22 +112,26 @@ class GAN:
     def step(self, batches: Iterator) -> dict[str, torch.Tensor]:
         for _ in range(self.d_steps):
             x_real, _ = next(batches)
-            stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, self.noise(len(x_real)), self.scalers["D"])
-        g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.scalers["G"])
+            stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, self.noise(len(x_real)), self.tricks, self.scalers["D"])
+        g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.tricks, self.scalers["G"])
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
-        was_training = self.G.training
-        self.G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
-        x = self.G(z.to(self.device))
-        self.G.train(was_training)
+        G = self.tricks.G_ema if self.tricks.G_ema is not None else self.G  # the EMA of G when it is kept
+        was_training = G.training
+        G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
+        x = G(z.to(self.device))
+        G.train(was_training)
         return x
 
     def extra_state(self) -> dict[str, Any]:
-        return {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
+        state = {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
+        return {"tricks": self.tricks.state_dict(), **state}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "tricks" in state:
+            self.tricks.load_state_dict(state["tricks"])
         for k, s in self.scalers.items():
             if s is not None and f"scaler_{k}" in state:
                 s.load_state_dict(state[f"scaler_{k}"])
