@@ -201,3 +201,16 @@ def test_began_logs_to_tensorboard(tmp_path, small_data):
     assert {"began_k", "began_m_global"} <= set(acc.Tags()["scalars"])
     rows = _rows(tmp_path / "run")
     assert [e.value for e in acc.Scalars("began_m_global")] == pytest.approx([float(r["began_m_global"]) for r in rows])
+
+
+def test_d_features_of_each_discriminator_family():
+    from gankit.errors import UserError
+    from gankit.nets import DCGANDiscriminator, MLPDiscriminator
+
+    x = torch.randn(3, 1, 28, 28)
+    mlp = MLPDiscriminator((1, 28, 28), hidden=5, depth=2)
+    assert_close(mlp.net[-1](d_features(mlp, x)).view(-1), mlp(x))  # the head's input
+    dc = DCGANDiscriminator(28, 1, width=4).eval()
+    assert d_features(dc, x).shape == (3, 8 * 7 * 7)
+    with pytest.raises(UserError, match="exposes no feature layer"):
+        d_features(nn.Identity(), x)

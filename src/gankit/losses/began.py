@@ -1,4 +1,4 @@
-"""BEGAN (Berthelot, Schumm & Metz 2017, "BEGAN: Boundary Equilibrium GANs", eqs. 4-5).
+"""BEGAN (Berthelot, Schumm & Metz 2017, "BEGAN: Boundary Equilibrium GANs").
 
 D is an auto-encoder; its output on a sample v is the per-sample reconstruction loss
 L(v) = |v - D_ae(v)|^eta (eta = 1 here). The losses are pure functions of those outputs:

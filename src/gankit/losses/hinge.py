@@ -1,4 +1,4 @@
-"""Hinge loss (Lim & Ye 2017, "Geometric GAN"; used by Miyato et al. 2018 for SNGAN, eq. 17):
+"""Hinge loss (Lim & Ye 2017, "Geometric GAN"; used by Miyato et al. 2018 for SNGAN):
 
     J_D = E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]        J_G = -E[D(G(z))]
 

@@ -1,4 +1,4 @@
-"""Least-squares GAN (Mao et al. 2017, "Least Squares Generative Adversarial Networks", eq. 2).
+"""Least-squares GAN (Mao et al. 2017, "Least Squares Generative Adversarial Networks").
 
 With the 0-1 coding (a = 0 for fakes, b = c = 1 for reals) D's raw output o is regressed onto the labels:
 

@@ -8,8 +8,8 @@ penalty differentiable in D's parameters (a double backward).
 - DRAGAN (Kodali et al. 2017, "On Convergence and Stability of GANs"): the same unit-norm penalty
   at real data perturbed by noise, x_hat = x + 0.5 std(x) u, u ~ U[0, 1]: it penalises sharp
   gradients only around the data manifold.
-- R1 (Mescheder, Geiger & Nowozin 2018, "Which Training Methods for GANs do actually Converge?",
-  eq. 9): (1/2) E[||grad D(x)||^2] on real data; with weight gamma this is the paper's gamma/2 term.
+- R1 (Mescheder, Geiger & Nowozin 2018, "Which Training Methods for GANs do actually Converge?"):
+  (1/2) E[||grad D(x)||^2] on real data; with weight gamma this is the paper's gamma/2 term.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Relativistic average GAN, RaSGAN (Jolicoeur-Martineau 2019, "The relativistic discriminator: a key
-element missing from standard GAN", eqs. 11-12). D judges whether real data is *more realistic than the
+element missing from standard GAN"). D judges whether real data is *more realistic than the
 average fake* (and vice versa) through the critic C (D's logit):
 
     D_ra(x_r, x_f) = sigmoid(C(x_r) - E C(x_f))

@@ -1,4 +1,4 @@
-"""The BEGAN generator and auto-encoder discriminator (Berthelot et al. 2017, Sec. 3.4 and Fig. 1):
+"""The BEGAN generator and auto-encoder discriminator (Berthelot et al. 2017, the architecture figure):
 3x3 convolutions with ELUs, nearest-neighbour up-sampling in the decoder, strided sub-sampling in
 the encoder, channels growing linearly with depth, and an embedding h of ``z_dim`` units. G has the
 decoder's architecture (its own weights), with tanh added to keep samples in [-1, 1].

@@ -1,4 +1,4 @@
-"""ResNet generator and discriminator in the style of SNGAN (Miyato et al. 2018, Appendix B.4, after
+"""ResNet generator and discriminator in the style of SNGAN (Miyato et al. 2018, after
 Gulrajani et al. 2017's CIFAR-10 ResNet):
 
 - G: z -> linear -> base x base map -> ``depth`` up-sampling residual blocks (BN-ReLU-up-conv3x3-BN-ReLU-conv3x3,
