@@ -107,8 +107,8 @@ def evaluate(
     if n < 2:
         raise UserError(f"-n {n}: need at least 2 samples")
     dataset, split = parse_against(against)
+    kind, images, run_dir = load_source(source, n, seed)  # bad inputs fail before any slow work
     ex = get_extractor(extractor or default_extractor(dataset))
-    kind, images, run_dir = load_source(source, n, seed)
 
     real_f, real_p, _ = reference_features(dataset, split, ex, n, seed=seed, progress=progress)
     if kind == "run":

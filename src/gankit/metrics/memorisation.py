@@ -52,7 +52,7 @@ class MemorisationReport:
     grid: Path | None
 
 
-def train_threshold(train: torch.Tensor, n: int = 2000, seed: int = 0) -> float:
+def train_threshold(train: torch.Tensor, n: int = 500, seed: int = 0) -> float:
     """Median distance from ``n`` random training images to their nearest other training image."""
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(train), generator=g)

@@ -150,6 +150,11 @@ def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progres
     metrics = run.metrics
     tb = SummaryWriter(str(run.tensorboard), purge_step=step + 1 if resume else None)
     z_fixed = fixed_noise(t.num_samples, method.z_dim, t.seed)
+    evaluator = None
+    if cfg.eval.eval_every:  # metrics on G every eval_every steps, and the best G in <run>/best/
+        from gankit.metrics.during_training import TrainingEvaluator
+
+        evaluator = TrainingEvaluator(cfg, run.path)
 
     start = time.monotonic()
     start_step, last_grid, interrupted = step, None, False
@@ -170,6 +175,8 @@ def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progres
                 bar.set_postfix({k: f"{row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row})
             if step % t.sample_every == 0:
                 last_grid = save_grid(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+            if evaluator is not None and step % cfg.eval.eval_every == 0:
+                evaluator(step, method, metrics, tb, data_shape=batches.data.shape)
             if step % t.checkpoint_every == 0:
                 _save(run, cfg, step, method, batches, window, device)
             if sigint.requested:
