@@ -7,6 +7,7 @@ the test split. Reference features are cached (:mod:`gankit.metrics.reference`).
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Iterator
@@ -14,6 +15,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from gankit.data.fashion_mnist import cache_dir
 from gankit.errors import UserError
 from gankit.images import from_uint8
 from gankit.metrics.classes import class_coverage
@@ -177,14 +179,21 @@ def _memorisation(res: dict, images: torch.Tensor, dataset: str, ex, fake_f, out
         return
     # Feature-space neighbours among a cached subset of the training split, in the domain classifier's
     # features when the dataset has one (Inception on 10,000 more images would take ~20 CPU minutes).
-    m = min(len(images), 1000)
+    m = min(len(images), 500)  # 500 x 60,000 pixel distances: a few seconds
     mem_ex = default_extractor(dataset)
     if mem_ex == "inception" or mem_ex == ex.name:
-        mem_ex, sample_f, n_train = ex, fake_f[:m], min(len(fake_f), 10_000 if ex.batch_size > 100 else 2000)
+        mem_ex, sample_f = ex, fake_f[:m]
     else:
-        sample_f, n_train = extract(mem_ex, images[:m])[0], 10_000
+        sample_f = extract(mem_ex, images[:m])[0]
+    # as many training images as samples (at least 1,000; at most 10,000, or 2,000 for Inception)
+    n_train = min(max(len(fake_f), 1000), 10_000 if get_extractor(mem_ex).batch_size > 100 else 2000)
     tr_f, _, tr_idx = reference_features(dataset, "train", mem_ex, n_train, seed=0)
-    rep = memorisation(images[:m], train, out=out_dir / "memorisation.png", sample_features=sample_f, train_features=tr_f, train_feature_images=train[tr_idx])
+    thr_file = cache_dir() / "eval" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', dataset)}-train-nn-threshold.json"
+    threshold = json.loads(thr_file.read_text())["threshold"] if thr_file.is_file() and not dataset.startswith("folder:") else None
+    rep = memorisation(images[:m], train, threshold=threshold, out=out_dir / "memorisation.png", sample_features=sample_f, train_features=tr_f, train_feature_images=train[tr_idx])
+    if threshold is None and not dataset.startswith("folder:"):
+        thr_file.parent.mkdir(parents=True, exist_ok=True)
+        thr_file.write_text(json.dumps({"threshold": rep.threshold}))
     res.update({"memorisation_fraction": rep.fraction_closer, "memorisation_threshold": rep.threshold,
                 "memorisation_median_distance": rep.median_sample_distance, "memorisation_grid": str(rep.grid)})
 

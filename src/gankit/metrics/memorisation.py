@@ -19,7 +19,7 @@ from gankit.images import save_grid
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
-    return x.detach().cpu().float().reshape(len(x), -1)
+    return x.detach().cpu().float().reshape(len(x), -1)  # views, no copies, for float CPU tensors
 
 
 def nearest(queries: torch.Tensor, pool: torch.Tensor, k: int = 1, chunk: int = 256, exclude_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,7 +52,7 @@ class MemorisationReport:
     grid: Path | None
 
 
-def train_threshold(train: torch.Tensor, n: int = 500, seed: int = 0) -> float:
+def train_threshold(train: torch.Tensor, n: int = 256, seed: int = 0) -> float:
     """Median distance from ``n`` random training images to their nearest other training image."""
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(train), generator=g)
@@ -104,7 +104,8 @@ def neighbour_grid(
     return save_grid(torch.cat(rows), out, nrow=per_row)
 
 
-def memorisation(samples: torch.Tensor, train: torch.Tensor, out: str | Path | None = None, k: int = 4, grid_rows: int = 8, **features) -> MemorisationReport:
+def memorisation(samples: torch.Tensor, train: torch.Tensor, out: str | Path | None = None, k: int = 4, grid_rows: int = 8,
+                 threshold: float | None = None, **features) -> MemorisationReport:
     """Fraction of samples closer to the training set than training images are to each other, plus the grid.
 
     Args:
@@ -113,12 +114,13 @@ def memorisation(samples: torch.Tensor, train: torch.Tensor, out: str | Path | N
         out: where to write the neighbour grid PNG (None: no grid).
         k: neighbours per row of the grid.
         grid_rows: samples shown in the grid.
+        threshold: a known train-to-train threshold (default: computed by :func:`train_threshold`).
         **features: ``sample_features``, ``train_features``, ``train_feature_images`` for :func:`neighbour_grid`.
 
     Returns:
         A :class:`MemorisationReport`.
     """
-    frac, thr, med = fraction_closer(samples, train)
+    frac, thr, med = fraction_closer(samples, train, threshold)
     grid = None
     if out is not None:
         sf = features.get("sample_features")
