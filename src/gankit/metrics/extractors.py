@@ -96,7 +96,7 @@ class InceptionExtractor(Extractor):
 
     batch_size = 50
 
-    def __init__(self, path: str | Path | None = None, channels_last: bool = True):
+    def __init__(self, path: str | Path | None = None, channels_last: bool = False):
         self.path = Path(path) if path is not None else default_inception_path()
         if not self.path.is_file():
             raise UserError(f"--extractor {self.path}: no such TorchScript file")
@@ -106,7 +106,8 @@ class InceptionExtractor(Extractor):
             raise UserError(f"{self.path}: not a TorchScript network ({str(e).splitlines()[0][:80]})") from None
         self.name = "inception" if path is None else f"torchscript:{self.path.name}"
         self.key = f"inception-{_file_key(self.path)}"
-        # channels-last memory format is ~1.3x faster for these convolutions on the CPU, same numbers.
+        # channels-last memory format (optional) gives the same features within 1e-5 (tested); on the
+        # shared 2-core CPU it measured no faster, so the default is the plain layout.
         self.channels_last = channels_last
         feats, probs = self._run(torch.zeros(1, 3, 8, 8))  # one probe for the output sizes
         self.dim, self.num_classes = int(feats.shape[1]), (0 if probs is None else int(probs.shape[1]))
