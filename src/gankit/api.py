@@ -101,4 +101,11 @@ def save_samples(images: torch.Tensor, out: str | Path) -> Path:
     return save_grid(images, out)
 
 
-__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples"]
+def evaluate(source, against: str = "fashion-mnist:test", **kwargs) -> dict:
+    """Score samples against a dataset: see :func:`gankit.metrics.evaluate.evaluate` and docs/evaluation.md."""
+    from gankit.metrics.evaluate import evaluate as _evaluate
+
+    return _evaluate(source, against, **kwargs)
+
+
+__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples", "evaluate"]

@@ -124,6 +124,16 @@ class TrainConfig(_Section):
     num_samples: int = Field(64, gt=0)  # images in each sample grid
 
 
+class EvalConfig(_Section):
+    """Evaluation during training (gankit.metrics.during_training); off unless eval_every is set."""
+
+    eval_every: int | None = Field(None, gt=0)  # steps between evaluations; None: never
+    metrics: list[Literal["fid", "kid", "is", "pr", "dc", "classes"]] = ["fid"]
+    extractor: str | None = None  # None: the dataset's classifier (fashion-mnist, mnist-5k), else inception
+    num_samples: int = Field(2000, ge=10)  # generated samples (and real test images) per evaluation
+    best_metric: Literal["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_hit"] = "fid"
+
+
 class RunConfig(_Section):
     method: Literal["gan", "vae"] = "gan"
     data: DataConfig = DataConfig()
@@ -132,6 +142,7 @@ class RunConfig(_Section):
     vae: VAEConfig = VAEConfig()
     optim: OptimConfig = OptimConfig()
     train: TrainConfig = TrainConfig()
+    eval: EvalConfig = EvalConfig()
 
     @model_validator(mode="after")
     def _loss_exists(self) -> RunConfig:

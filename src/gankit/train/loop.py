@@ -185,6 +185,11 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
     if progress and main:
         where = f"{dist.world_size} processes, " if dist.enabled else ""
         print(f"training on {where}{device}: {speed.describe()}", file=sys.stderr)
+    evaluator = None
+    if cfg.eval.eval_every:  # metrics on G every eval_every steps, and the best G in <run>/best/
+        from gankit.metrics.during_training import TrainingEvaluator
+
+        evaluator = TrainingEvaluator(cfg, run.path)
 
     start = time.monotonic()
     start_step, last_grid, interrupted = step, None, False
@@ -208,6 +213,8 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
                 bar.set_postfix({k: f"{row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row})
             if step % t.sample_every == 0 and main:
                 last_grid = save_grid(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+            if evaluator is not None and main and step % cfg.eval.eval_every == 0:  # other ranks wait at the next collective
+                evaluator(step, method, metrics, tb, data_shape=batches.data.shape)
             if step % t.checkpoint_every == 0:
                 _save(run, cfg, step, method, batches, window, dist, device)
             time_up = t.minutes is not None and time.monotonic() - start > 60 * t.minutes
