@@ -47,11 +47,15 @@ class ModelConfig(_Section):
     d_width: int = Field(64, gt=0)  # conv: channels of the first D block; mlp: hidden units
     depth: int | None = Field(None, gt=0)  # conv: up/down-sampling stages; mlp: hidden layers
     spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
+    minibatch_kernels: int = Field(0, ge=0)  # minibatch discrimination kernels B in D (Salimans et al. 2016); 0: off
+    minibatch_kernel_dim: int = Field(5, gt=0)  # the dimension C each minibatch kernel compares in
 
 
 class GANConfig(_Section):
     loss: str = "non-saturating"  # a name in gankit.losses.LOSSES
     d_steps: int = Field(1, gt=0)  # k discriminator steps per generator step
+    pack: int = Field(1, gt=0)  # PacGAN: D sees this many samples at once (Lin et al. 2018); 1: off
+    unrolled_steps: int = Field(0, ge=0)  # unrolled GAN: G sees D this many steps ahead (Metz et al. 2017); 0: off
     # Regularisers and tricks (docs/losses.md, gankit.methods.tricks); the defaults switch them all off.
     penalty: Literal["none", "wgan-gp", "dragan", "r1"] = "none"  # gradient penalty on D
     penalty_weight: float = Field(10.0, ge=0)  # lambda (WGAN-GP, DRAGAN) or gamma (R1)
@@ -157,6 +161,12 @@ class RunConfig(_Section):
             raise ValueError(f"gan.label_smoothing: the {self.gan.loss} loss has no real label to smooth (use minimax, non-saturating, lsgan or relativistic-average)")
         if loss.autoencoder and (self.gan.penalty != "none" or self.gan.feature_matching or self.model.spectral_norm):
             raise ValueError("gan.loss=began: penalties, feature matching and spectral norm are not supported with BEGAN's auto-encoder D")
+        return self
+
+    @model_validator(mode="after")
+    def _pack_divides_batch(self) -> RunConfig:
+        if self.train.batch_size % self.gan.pack:
+            raise ValueError(f"gan.pack={self.gan.pack} must divide train.batch_size={self.train.batch_size}")
         return self
 
 

@@ -98,5 +98,5 @@ def load_from_config(cfg) -> TensorData:
 
 
 # The built-in datasets register themselves on import (after the names they use are defined).
-from gankit.data import fashion_mnist, mnist  # noqa: E402,F401
+from gankit.data import fashion_mnist, mnist, toy  # noqa: E402,F401
 from gankit.data.folder import load_folder  # noqa: E402

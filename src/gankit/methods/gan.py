@@ -24,8 +24,8 @@ from torch import nn
 
 from gankit.losses import LOSSES, GANLoss
 from gankit.methods import register_method
+from gankit.methods.remedies import build_gan_nets, unrolled_g_step
 from gankit.methods.tricks import NO_TRICKS, Tricks
-from gankit.nets import build_gan
 
 
 def update(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None = None) -> None:
@@ -81,12 +81,13 @@ class GAN:
     def __init__(self, cfg, data_shape: tuple[int, ...], device: torch.device):
         self.device = device
         self.z_dim = cfg.model.z_dim
-        self.G, self.D = (m.to(device) for m in build_gan(cfg.model, data_shape))
+        self.G, self.D = (m.to(device) for m in build_gan_nets(cfg, data_shape))  # D packed when gan.pack > 1
         betas = tuple(cfg.optim.betas)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.g_lr, betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.d_lr, betas=betas)
         self.loss = LOSSES[cfg.gan.loss]
         self.d_steps = cfg.gan.d_steps
+        self.unrolled_steps = cfg.gan.unrolled_steps
         self.tricks = Tricks.from_config(cfg, self.loss, self.G, self.D, device)  # regularisers and tricks
         self.modules = {"G": self.G, "D": self.D, **self.tricks.modules}  # + G_ema when gan.ema_decay > 0
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
@@ -113,7 +114,11 @@ class GAN:
         for _ in range(self.d_steps):
             x_real, _ = next(batches)
             stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, self.noise(len(x_real)), self.tricks, self.scalers["D"])
-        g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.tricks, self.scalers["G"])
+        if self.unrolled_steps:  # Metz et al. 2017: G steps against D unrolled K steps ahead
+            g_stats = unrolled_g_step(self.G_train, self.D, self.opt_D, self.opt_G, self.loss, batches, self.noise, self.unrolled_steps)
+            self.tricks.after_g_step(self.G)  # the EMA of G
+        else:
+            g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.tricks, self.scalers["G"])
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
     @torch.no_grad()

@@ -77,6 +77,10 @@ def build_gan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     G, D = ARCHS[cfg.arch](cfg, tuple(data_shape))
     if getattr(cfg, "spectral_norm", False):
         apply_spectral_norm(D)
+    if getattr(cfg, "minibatch_kernels", 0):
+        from gankit.nets.minibatch import add_minibatch_discrimination
+
+        D = add_minibatch_discrimination(D, cfg.minibatch_kernels, cfg.minibatch_kernel_dim)
     return G, D
 
 

@@ -1,0 +1,79 @@
+"""The lab: the lectures' claims about GANs as runnable experiments, each with figures and numbers.
+
+``run_experiment(name, out)`` runs one experiment, writes ``out/result.json`` and its PNG (and GIF)
+figures, and returns the result dict. The experiments (``gankit lab NAME``):
+
+- ``optimal-d``  D trained to convergence against a fixed G equals p_data / (p_data + p_g)  -> ``max_gap``
+- ``jsd``        V(D*, G) = -log 4 + 2 JSD(p_data || p_g) over a family of generators    -> ``relative_error``
+- ``saturation`` log(1 - D(G(z))) gives G almost no gradient when D wins; -log D(G(z)) does -> ``ratio``
+- ``collapse``   samples over training on ring and grid, plain GAN vs the remedies (GIF + still grid)
+- ``gmm-vs-gan`` GMM (EM) and GAN samples side by side; a GMM on Fashion-MNIST after PCA
+
+Adding an experiment: a module with ``run(out: Path, quick: bool) -> dict`` decorated with
+``@register_experiment("name", headline=[keys])``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from gankit.errors import UserError
+
+
+@dataclass(frozen=True)
+class Experiment:
+    run: Callable[..., dict]
+    headline: tuple[str, ...]  # result keys printed by the CLI
+    summary: str
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register_experiment(name: str, headline: tuple[str, ...] = (), summary: str = ""):
+    def deco(fn):
+        EXPERIMENTS[name] = Experiment(fn, tuple(headline), summary)
+        return fn
+
+    return deco
+
+
+def _load_all() -> None:
+    from gankit.lab import collapse, gmm_vs_gan, jsd, optimal_d, saturation  # noqa: F401  (fill the registry)
+
+
+def experiment_names() -> list[str]:
+    _load_all()
+    return sorted(EXPERIMENTS)
+
+
+def run_experiment(name: str, out: str | Path | None = None, *, quick: bool = False) -> dict:
+    """Run a lab experiment and write ``out/result.json`` plus its figures.
+
+    Args:
+        name: one of :func:`experiment_names` (``optimal-d``, ``jsd``, ``saturation``, ``collapse``, ``gmm-vs-gan``).
+        out: the output folder (default ``lab/<name>``).
+        quick: a much shorter run (for tests and smoke checks): the figures are made, the numbers are rough.
+
+    Returns:
+        The result dict (also in ``out/result.json``); ``result["figures"]`` lists the files written.
+
+    Example:
+        >>> r = run_experiment("saturation", "/tmp/lab-sat")  # doctest: +SKIP
+        >>> r["ratio"] >= 10
+        True
+    """
+    _load_all()
+    if name not in EXPERIMENTS:
+        raise UserError(f"unknown lab experiment '{name}' (known: {', '.join(sorted(EXPERIMENTS))})")
+    out = Path(out) if out is not None else Path("lab") / name
+    out.mkdir(parents=True, exist_ok=True)
+    result = {"experiment": name, "quick": quick} | EXPERIMENTS[name].run(out, quick=quick)
+    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+__all__ = ["EXPERIMENTS", "Experiment", "experiment_names", "register_experiment", "run_experiment"]

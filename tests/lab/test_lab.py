@@ -1,0 +1,64 @@
+"""The lab: every experiment runs (quick mode) and writes result.json and its figures; the CLI wraps it."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from torch.testing import assert_close
+
+from gankit.cli import main
+from gankit.lab import experiment_names, run_experiment
+from gankit.lab.jsd import jsd_quadrature
+
+HEADLINE = {"optimal-d": "max_gap", "jsd": "relative_error", "saturation": "ratio", "collapse": "modes", "gmm-vs-gan": "modes"}
+
+
+def test_registry_lists_the_issue_experiments():
+    assert experiment_names() == sorted(HEADLINE)
+
+
+@pytest.mark.parametrize("name", ["optimal-d", "jsd", "saturation"])
+def test_quick_run_writes_result_and_figures(name, tmp_path):
+    result = run_experiment(name, tmp_path, quick=True)
+    on_disk = json.loads((tmp_path / "result.json").read_text())
+    assert on_disk["experiment"] == name and on_disk["quick"] is True
+    assert HEADLINE[name] in on_disk
+    assert result["figures"] and all((tmp_path / f).stat().st_size > 1000 for f in result["figures"])
+
+
+def test_collapse_writes_stills_and_an_animated_gif(tmp_path):
+    from PIL import Image
+
+    result = run_experiment("collapse", tmp_path, quick=True)
+    assert result["figures"] == ["collapse_ring.png", "collapse_grid.png", "collapse.gif"]
+    assert set(result["modes"]["ring"]) == {"GAN", "GAN + minibatch discrimination", "PacGAN2", "PacGAN4", "Unrolled GAN (5 steps)"}
+    gif = Image.open(tmp_path / "collapse.gif")
+    assert gif.is_animated and gif.n_frames == 3  # snapshots at steps 1, 4 and 8
+
+
+def test_jsd_quadrature_closed_forms():
+    xs = np.linspace(-10, 10, 20001)
+    p = np.exp(-0.5 * xs**2) / math.sqrt(2 * math.pi)
+    assert_close(jsd_quadrature(p, p, xs), 0.0, atol=1e-12, rtol=0)
+    left, right = np.where(xs < 0, 0.1, 0.0), np.where(xs > 0, 0.1, 0.0)  # disjoint uniforms: JSD = log 2
+    assert_close(jsd_quadrature(left, right, xs), math.log(2), atol=1e-3, rtol=0)
+
+
+def test_cli_prints_the_headline(tmp_path, capsys):
+    assert main(["lab", "saturation", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    ratio = json.loads((tmp_path / "result.json").read_text())["ratio"]
+    assert f"ratio: {ratio:.4g}" in out and "saturation.png" in out
+
+
+def test_cli_unknown_experiment_exits_2(capsys):
+    assert main(["lab", "nonsense"]) == 2
+    assert "unknown lab experiment 'nonsense'" in capsys.readouterr().err
+
+
+def test_gmm_vs_gan_quick(tmp_path):
+    result = run_experiment("gmm-vs-gan", tmp_path, quick=True)
+    assert result["modes"]["ring"]["GMM (EM)"] == 8.0 and result["modes"]["grid"]["GMM (EM)"] == 25.0
+    assert (tmp_path / "gmm_vs_gan_toys.png").is_file()
+    assert "gmm_fashion_mnist.png" in result["figures"] or "skipped" in result["fashion_mnist"]
