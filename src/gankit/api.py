@@ -40,7 +40,7 @@ def train(cfg: RunConfig | None = None, run_dir: str | Path | None = None, *, pr
         A :class:`TrainResult` with the run directory, last step, images/s and the last sample grid.
     """
     cfg = cfg or load_config()
-    run_dir = Path(run_dir) if run_dir else default_run_dir(f"{cfg.model.arch}-{cfg.data.name.replace(':', '-').replace('/', '-')}")
+    run_dir = Path(run_dir) if run_dir else default_run_dir(f"{cfg.model.arch if cfg.method == 'gan' else cfg.method}-{cfg.data.name.replace(':', '-').replace('/', '-')}")
     if (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").iterdir()):
         raise UserError(f"{run_dir}: already holds a run; continue it with --resume {run_dir} or choose another --run-dir")
     return train_run(cfg, run_dir, resume=False, progress=progress)
@@ -101,4 +101,11 @@ def save_samples(images: torch.Tensor, out: str | Path) -> Path:
     return save_grid(images, out)
 
 
-__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples"]
+def evaluate(source, against: str = "fashion-mnist:test", **kwargs) -> dict:
+    """Score samples against a dataset: see :func:`gankit.metrics.evaluate.evaluate` and docs/evaluation.md."""
+    from gankit.metrics.evaluate import evaluate as _evaluate
+
+    return _evaluate(source, against, **kwargs)
+
+
+__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples", "evaluate"]

@@ -41,11 +41,12 @@ class DataConfig(_Section):
 
 
 class ModelConfig(_Section):
-    arch: Literal["dcgan", "mlp"] = "dcgan"
+    arch: Literal["dcgan", "mlp", "resnet", "began"] = "dcgan"  # began: auto-encoder D (gan.loss=began)
     z_dim: int = Field(100, gt=0)
     g_width: int = Field(64, gt=0)  # conv: channels of the last G block; mlp: hidden units
     d_width: int = Field(64, gt=0)  # conv: channels of the first D block; mlp: hidden units
     depth: int | None = Field(None, gt=0)  # conv: up/down-sampling stages; mlp: hidden layers
+    spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
     minibatch_kernels: int = Field(0, ge=0)  # minibatch discrimination kernels B in D (Salimans et al. 2016); 0: off
     minibatch_kernel_dim: int = Field(5, gt=0)  # the dimension C each minibatch kernel compares in
 
@@ -55,6 +56,39 @@ class GANConfig(_Section):
     d_steps: int = Field(1, gt=0)  # k discriminator steps per generator step
     pack: int = Field(1, gt=0)  # PacGAN: D sees this many samples at once (Lin et al. 2018); 1: off
     unrolled_steps: int = Field(0, ge=0)  # unrolled GAN: G sees D this many steps ahead (Metz et al. 2017); 0: off
+    # Regularisers and tricks (docs/losses.md, gankit.methods.tricks); the defaults switch them all off.
+    penalty: Literal["none", "wgan-gp", "dragan", "r1"] = "none"  # gradient penalty on D
+    penalty_weight: float = Field(10.0, ge=0)  # lambda (WGAN-GP, DRAGAN) or gamma (R1)
+    clip_weights: float | None = Field(None, gt=0)  # WGAN weight clipping to [-c, c] after each D step
+    label_smoothing: float = Field(0.0, ge=0, lt=0.5)  # one-sided: real target 1 - s
+    instance_noise: float = Field(0.0, ge=0)  # std of Gaussian noise on D's inputs at step 0
+    instance_noise_steps: int | None = Field(None, gt=0)  # anneal it linearly to 0 over this many steps (None: train.steps)
+    feature_matching: float = Field(0.0, ge=0)  # weight of Salimans et al.'s feature-matching term in G's loss
+    historical_averaging: float = Field(0.0, ge=0)  # weight of ||theta - mean of past theta||^2, both players
+    ema_decay: float = Field(0.0, ge=0, lt=1)  # > 0: keep an EMA copy of G, used for sampling
+    diffaugment: str = ""  # DiffAugment policy: comma-separated of translation, cutout, color
+    began_gamma: float = Field(0.5, gt=0, le=1)  # BEGAN's diversity ratio
+    began_lambda_k: float = Field(1e-3, ge=0)  # BEGAN's gain of the k_t control
+
+    @field_validator("diffaugment")
+    @classmethod
+    def _valid_policy(cls, v: str) -> str:
+        from gankit.nets.augment import AUGMENTS  # late import: nets must not depend on config
+
+        unknown = [p for p in v.split(",") if p.strip() and p.strip() not in AUGMENTS]
+        if unknown:
+            raise ValueError(f"unknown augmentation '{unknown[0]}' (known: {', '.join(AUGMENTS)})")
+        return ",".join(p.strip() for p in v.split(",") if p.strip())
+
+
+class VAEConfig(_Section):
+    """The VAE baseline (method: vae); its latent size is model.z_dim and it trains with optim.g_lr."""
+
+    arch: Literal["conv", "mlp"] = "conv"  # encoder/decoder family
+    width: int = Field(32, gt=0)  # conv: channels at full resolution; mlp: hidden units
+    recon: Literal["bernoulli", "gaussian"] = "bernoulli"  # -log p(x|z): cross-entropy or squared error
+    sigma: float = Field(0.1, gt=0)  # the decoder's std for recon=gaussian
+    beta: float = Field(1.0, ge=0)  # weight of the KL term (1: the ELBO)
 
 
 class OptimConfig(_Section):
@@ -73,23 +107,46 @@ class OptimConfig(_Section):
 class TrainConfig(_Section):
     steps: int = Field(4000, gt=0)  # generator steps in the whole run
     minutes: float | None = Field(None, gt=0)  # wall-clock budget; stops early (checkpointed) when spent
-    batch_size: int = Field(64, gt=0)
+    batch_size: int = Field(64, gt=0)  # the global batch: under torchrun each process takes batch_size / world_size
     seed: int = 0
     log_every: int = Field(50, gt=0)
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(1000, gt=0)
     keep_checkpoints: int = Field(2, gt=0)
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    device: str = "auto"  # auto | cpu | cuda | cuda:N; under torchrun each process takes cuda:LOCAL_RANK
+    # Speed switches (gankit.train.speed): "auto" picks the best default for the device.
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
+    channels_last: Literal["auto"] | bool = "auto"
+    compile: bool = False
+    data_on_device: Literal["auto"] | bool = "auto"
+    sync_batchnorm: bool = False  # under torchrun: batch statistics over all processes (each pass separately)
+
+    @field_validator("amp", mode="before")
+    @classmethod
+    def _yaml_off(cls, v):
+        return "off" if v is False else v  # YAML 1.1 reads a bare `off` as false
     num_samples: int = Field(64, gt=0)  # images in each sample grid
 
 
+class EvalConfig(_Section):
+    """Evaluation during training (gankit.metrics.during_training); off unless eval_every is set."""
+
+    eval_every: int | None = Field(None, gt=0)  # steps between evaluations; None: never
+    metrics: list[Literal["fid", "kid", "is", "pr", "dc", "classes"]] = ["fid"]
+    extractor: str | None = None  # None: the dataset's classifier (fashion-mnist, mnist-5k), else inception
+    num_samples: int = Field(2000, ge=10)  # generated samples (and real test images) per evaluation
+    best_metric: Literal["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_hit"] = "fid"
+
+
 class RunConfig(_Section):
-    method: Literal["gan"] = "gan"
+    method: Literal["gan", "vae"] = "gan"
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     gan: GANConfig = GANConfig()
+    vae: VAEConfig = VAEConfig()
     optim: OptimConfig = OptimConfig()
     train: TrainConfig = TrainConfig()
+    eval: EvalConfig = EvalConfig()
 
     @model_validator(mode="after")
     def _loss_exists(self) -> RunConfig:
@@ -97,6 +154,13 @@ class RunConfig(_Section):
 
         if self.gan.loss not in LOSSES:
             raise ValueError(f"gan.loss: unknown loss '{self.gan.loss}' (known: {', '.join(sorted(LOSSES))})")
+        loss = LOSSES[self.gan.loss]
+        if self.method == "gan" and loss.autoencoder != (self.model.arch == "began"):
+            raise ValueError(f"gan.loss={self.gan.loss} with model.arch={self.model.arch}: the began loss and the began arch (an auto-encoder D) go together")
+        if self.gan.label_smoothing and not loss.smoothable:
+            raise ValueError(f"gan.label_smoothing: the {self.gan.loss} loss has no real label to smooth (use minimax, non-saturating, lsgan or relativistic-average)")
+        if loss.autoencoder and (self.gan.penalty != "none" or self.gan.feature_matching or self.model.spectral_norm):
+            raise ValueError("gan.loss=began: penalties, feature matching and spectral norm are not supported with BEGAN's auto-encoder D")
         return self
 
     @model_validator(mode="after")

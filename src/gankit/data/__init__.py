@@ -85,10 +85,8 @@ def load_dataset(
         >>> data.x.shape
         torch.Size([10000, 1, 28, 28])
     """
-    from gankit.data import fashion_mnist, folder, mnist, toy  # noqa: F401  (fill the registry)
-
     if name.startswith("folder:"):
-        return folder.load_folder(name[len("folder:") :], img_size=img_size, channels=channels)
+        return load_folder(name[len("folder:") :], img_size=img_size, channels=channels)
     if name not in DATASETS:
         raise UserError(f"unknown dataset '{name}' (known: {', '.join(sorted(DATASETS))}, folder:PATH)")
     return DATASETS[name](split=split, root=root, img_size=img_size, channels=channels)
@@ -97,3 +95,8 @@ def load_dataset(
 def load_from_config(cfg) -> TensorData:
     """Load the dataset a :class:`gankit.config.DataConfig` describes."""
     return load_dataset(cfg.name, split=cfg.split, root=cfg.root, img_size=cfg.img_size, channels=cfg.channels)
+
+
+# The built-in datasets register themselves on import (after the names they use are defined).
+from gankit.data import fashion_mnist, mnist, toy  # noqa: E402,F401
+from gankit.data.folder import load_folder  # noqa: E402

@@ -7,10 +7,12 @@ source into the cache (never when ``GANKIT_OFFLINE=1``, which the tests set).
 
 from __future__ import annotations
 
+import functools
 import os
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -79,12 +81,18 @@ def locate(split: str, root: str | None = None) -> Path:
     return cache_dir() / "fashion-mnist"
 
 
-@register("fashion-mnist")
-def fashion_mnist(split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None) -> TensorData:
-    folder = locate(split, root)
+@functools.lru_cache(maxsize=4)
+def _read_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    # Cached: decompressing the 60,000 training images takes a second or two, and tests load them often.
     images_file, labels_file = (_file(folder, f) for f in FILES[split])
     images, labels = read_idx(images_file), read_idx(labels_file)
     if images.ndim != 3 or labels.shape != images.shape[:1]:
         raise UserError(f"{images_file}: expected N x 28 x 28 images matching {labels_file.name}")
+    return images, labels
+
+
+@register("fashion-mnist")
+def fashion_mnist(split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None) -> TensorData:
+    images, labels = _read_split(locate(split, root), split)
     x = fit_images(from_uint8(images), img_size, channels)
     return TensorData(x=x, y=torch.from_numpy(labels.astype("int64")), classes=list(CLASSES), name="fashion-mnist")

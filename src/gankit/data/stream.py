@@ -21,13 +21,16 @@ class BatchStream:
         seed: shuffling seed.
         rank, world_size: this process's slice of each global batch.
         device: where batches are put.
+        channels_last: put image batches in NHWC memory format.
     """
 
-    def __init__(self, data: TensorData, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1, device: str | torch.device = "cpu"):
+    def __init__(self, data: TensorData, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1,
+                 device: str | torch.device = "cpu", channels_last: bool = False):
         if batch_size > len(data):
             raise ValueError(f"batch size {batch_size} exceeds the dataset's {len(data)} items")
         self.data, self.batch_size, self.seed = data, batch_size, seed
         self.rank, self.world_size, self.device = rank, world_size, torch.device(device)
+        self.memory_format = torch.channels_last if channels_last and data.x.ndim == 4 else torch.contiguous_format
         self.epoch, self.index = 0, 0
         self._perm = self._permutation(0)
 
@@ -45,7 +48,8 @@ class BatchStream:
             self._perm = self._permutation(self.epoch)
         idx = self._perm[self.index : self.index + self.batch_size][self.rank :: self.world_size]
         self.index += self.batch_size
-        x = self.data.x[idx].to(self.device, non_blocking=True)
+        # non_blocking: the copy overlaps GPU work when the data is in (pinned) host memory
+        x = self.data.x[idx.to(self.data.x.device)].to(self.device, memory_format=self.memory_format, non_blocking=True)
         y = self.data.y[idx].to(self.device, non_blocking=True) if self.data.y is not None else None
         return x, y
 

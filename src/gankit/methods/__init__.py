@@ -46,6 +46,6 @@ def register_method(name: str):
 
 
 def build_method(cfg, data_shape: tuple[int, ...], device: torch.device) -> Method:
-    from gankit.methods import gan  # noqa: F401  (fill the registry)
+    from gankit.methods import gan, vae  # noqa: F401  (fill the registry)
 
     return METHODS[cfg.method](cfg, data_shape, device)

@@ -9,6 +9,10 @@
 
 Real and fake minibatches pass through D separately, so batch norm in D never mixes their
 statistics (a batch of all-real or all-fake would otherwise be told apart by its statistics).
+
+The regularisers and tricks of ``cfg.gan`` (gradient penalties, clipping, label smoothing, instance
+noise, DiffAugment, feature matching, historical averaging, the EMA of G, BEGAN's k_t) enter only
+through the hooks of :class:`gankit.methods.tricks.Tricks`; with the defaults every hook is a no-op.
 """
 
 from __future__ import annotations
@@ -21,36 +25,54 @@ from torch import nn
 from gankit.losses import LOSSES, GANLoss
 from gankit.methods import register_method
 from gankit.methods.remedies import build_gan_nets, unrolled_g_step
+from gankit.methods.tricks import NO_TRICKS, Tricks
 
 
-def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
-    """One discriminator update on a real and a generated minibatch."""
+def update(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None = None) -> None:
+    """Backpropagate ``loss`` and step ``opt`` (through a gradient scaler under fp16 autocast)."""
+    opt.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        opt.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+
+
+def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor,
+           tricks: Tricks = NO_TRICKS, scaler=None) -> dict[str, torch.Tensor]:
+    """One discriminator update on a real and a generated minibatch (``tricks``: gankit.methods.tricks)."""
     with torch.no_grad():
         x_fake = G(z)
+    x_real, x_fake = tricks.d_input(x_real), tricks.d_input(x_fake)  # DiffAugment, instance noise
     real_logits = D(x_real)
     fake_logits = D(x_fake)
-    loss_D = loss.d(real_logits, fake_logits)
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
+    loss_D = loss.d(real_logits, fake_logits, **tricks.d_loss_kwargs())  # label smoothing, BEGAN's k_t
+    reg, reg_stats = tricks.d_regulariser(D, x_real, x_fake)  # gradient penalty, historical averaging
+    update(opt_D, loss_D + reg, scaler)
     return {
         "d_loss": loss_D.detach(),
         "d_real": torch.sigmoid(real_logits.detach()).mean(),  # mean D(x)
         "d_fake": torch.sigmoid(fake_logits.detach()).mean(),  # mean D(G(z))
+        **reg_stats,
+        **tricks.after_d_step(D, real_logits.detach(), fake_logits.detach()),  # clipping, k_t, W estimate
     }
 
 
-def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None,
+           tricks: Tricks = NO_TRICKS, scaler=None) -> dict[str, torch.Tensor]:
     """One generator update through a frozen D."""
     D.requires_grad_(False)  # no gradients into D's parameters: cheaper, and D must not move here
-    fake_logits = D(G(z))
-    real_logits = D(x_real) if loss.g_uses_real else None
+    x_fake = G(z)
+    fake_logits = D(tricks.d_input(x_fake))
+    real_logits = D(tricks.d_input(x_real)) if loss.g_uses_real else None
     loss_G = loss.g(fake_logits, real_logits)
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    opt_G.step()
+    reg, reg_stats = tricks.g_regulariser(G, D, x_real, x_fake)  # feature matching, historical averaging
+    update(opt_G, loss_G + reg, scaler)
     D.requires_grad_(True)
-    return {"g_loss": loss_G.detach()}
+    tricks.after_g_step(G)  # EMA of G
+    return {"g_loss": loss_G.detach(), **reg_stats}
 
 
 class GAN:
@@ -66,34 +88,58 @@ class GAN:
         self.loss = LOSSES[cfg.gan.loss]
         self.d_steps = cfg.gan.d_steps
         self.unrolled_steps = cfg.gan.unrolled_steps
-        self.modules = {"G": self.G, "D": self.D}
+        self.tricks = Tricks.from_config(cfg, self.loss, self.G, self.D, device)  # regularisers and tricks
+        self.modules = {"G": self.G, "D": self.D, **self.tricks.modules}  # + G_ema when gan.ema_decay > 0
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
+        self.setup_training()
+
+    def setup_training(self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False) -> None:
+        """Prepare the modules that train: wrapped (DDP) and compiled when asked.
+
+        D trains through its wrapper in the D step; G through its wrapper in the G step. The other
+        network is then called unwrapped: frozen or under no_grad, it has no gradients to synchronise.
+        """
+        self.rank, self.world_size = rank, world_size
+        self.G_eval, self.D_eval = (torch.compile(self.G), torch.compile(self.D)) if compile else (self.G, self.D)
+        self.G_train, self.D_train = wrap(self.G_eval), wrap(self.D_eval)
+        self.scalers = {k: torch.amp.GradScaler(self.device.type) if fp16 else None for k in ("G", "D")}
 
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.z_dim, device=self.device)
+        """This process's share of a global noise batch: every rank draws the same global batch
+        (their RNGs agree) and takes its slice, so N processes see exactly the noise one process would."""
+        z = torch.randn(n * self.world_size, self.z_dim, device=self.device)
+        return z[self.rank :: self.world_size]
 
     def step(self, batches: Iterator) -> dict[str, torch.Tensor]:
         for _ in range(self.d_steps):
             x_real, _ = next(batches)
-            stats = d_step(self.G, self.D, self.opt_D, self.loss, x_real, self.noise(len(x_real)))
+            stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, self.noise(len(x_real)), self.tricks, self.scalers["D"])
         if self.unrolled_steps:  # Metz et al. 2017: G steps against D unrolled K steps ahead
-            return stats | unrolled_g_step(self.G, self.D, self.opt_D, self.opt_G, self.loss, batches, self.noise, self.unrolled_steps)
-        stats |= g_step(self.G, self.D, self.opt_G, self.loss, self.noise(len(x_real)), x_real)
-        return stats
+            g_stats = unrolled_g_step(self.G_train, self.D, self.opt_D, self.opt_G, self.loss, batches, self.noise, self.unrolled_steps)
+            self.tricks.after_g_step(self.G)  # the EMA of G
+        else:
+            g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.tricks, self.scalers["G"])
+        return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
-        was_training = self.G.training
-        self.G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
-        x = self.G(z.to(self.device))
-        self.G.train(was_training)
+        G = self.tricks.G_ema if self.tricks.G_ema is not None else self.G  # the EMA of G when it is kept
+        was_training = G.training
+        G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
+        x = G(z.to(self.device))
+        G.train(was_training)
         return x
 
     def extra_state(self) -> dict[str, Any]:
-        return {}
+        state = {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
+        return {"tricks": self.tricks.state_dict(), **state}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
-        pass
+        if "tricks" in state:
+            self.tricks.load_state_dict(state["tricks"])
+        for k, s in self.scalers.items():
+            if s is not None and f"scaler_{k}" in state:
+                s.load_state_dict(state[f"scaler_{k}"])
 
 
 @register_method("gan")

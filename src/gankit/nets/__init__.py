@@ -12,6 +12,9 @@ from torch import nn
 
 from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator, default_depth
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
+from gankit.nets.began import BEGANDiscriminator, BEGANGenerator
+from gankit.nets.resnet import ResNetDiscriminator, ResNetGenerator
+from gankit.nets.spectral import apply_spectral_norm
 
 Builder = Callable[..., tuple[nn.Module, nn.Module]]
 ARCHS: dict[str, Builder] = {}
@@ -43,9 +46,37 @@ def mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     return G, D
 
 
+@register_arch("resnet")
+def resnet(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    channels, size, _ = data_shape
+    G = ResNetGenerator(cfg.z_dim, size, channels, width=cfg.g_width, depth=cfg.depth)
+    D = ResNetDiscriminator(size, channels, width=cfg.d_width, depth=cfg.depth)
+    return G, D
+
+
+@register_arch("began")
+def began(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    channels, size, _ = data_shape
+    G = BEGANGenerator(cfg.z_dim, size, channels, width=cfg.g_width)
+    D = BEGANDiscriminator(size, channels, width=cfg.d_width, z_dim=cfg.z_dim)  # D's embedding size = z_dim
+    return G, D
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The plain module inside a DistributedDataParallel and/or torch.compile wrapper."""
+    while True:
+        inner = getattr(module, "module", None) if isinstance(module, nn.parallel.DistributedDataParallel) else getattr(module, "_orig_mod", None)
+        if inner is None:
+            return module
+        module = inner
+
+
 def build_gan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for ``cfg.arch`` (a :class:`gankit.config.ModelConfig`) and data of ``data_shape``."""
+    """Build (G, D) for ``cfg.arch`` (a :class:`gankit.config.ModelConfig`) and data of ``data_shape``;
+    with ``cfg.spectral_norm`` every layer of D is spectrally normalised."""
     G, D = ARCHS[cfg.arch](cfg, tuple(data_shape))
+    if getattr(cfg, "spectral_norm", False):
+        apply_spectral_norm(D)
     if getattr(cfg, "minibatch_kernels", 0):
         from gankit.nets.minibatch import add_minibatch_discrimination
 
@@ -53,4 +84,4 @@ def build_gan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     return G, D
 
 
-__all__ = ["ARCHS", "build_gan", "register_arch", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "default_depth"]
+__all__ = ["ARCHS", "build_gan", "unwrap", "register_arch", "apply_spectral_norm", "ResNetGenerator", "ResNetDiscriminator", "BEGANGenerator", "BEGANDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "default_depth"]

@@ -26,8 +26,11 @@ from gankit.data.stream import BatchStream
 from gankit.errors import UserError
 from gankit.images import save_grid
 from gankit.methods import Method, build_method
+from gankit.train import distributed
 from gankit.train.checkpoint import load_checkpoint, save_checkpoint
+from gankit.train.distributed import Dist
 from gankit.train.rundir import RunDir
+from gankit.train.speed import resolve_speed
 
 
 @dataclass
@@ -38,14 +41,6 @@ class TrainResult:
     seconds: float
     interrupted: bool
     last_samples: Path | None
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"train.device={name}: no CUDA device is available")
-    return torch.device(name)
 
 
 def fixed_noise(n: int, z_dim: int, seed: int) -> torch.Tensor:
@@ -116,32 +111,66 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
-def _save(run: RunDir, cfg: RunConfig, step: int, method: Method, batches: BatchStream, window: _Window, device) -> Path:
+def resolve_device(name: str) -> torch.device:
+    """The device for one process (``auto``: CUDA when there is one)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"train.device={name}: no CUDA device is available")
+    return torch.device(name)
+
+
+def _save(run: RunDir, cfg: RunConfig, step: int, method: Method, batches: BatchStream, window: _Window, dist: Dist, device) -> Path | None:
+    # Every rank takes part in averaging the partial logging window; only rank 0 writes.
+    sums = distributed.mean_over_ranks({k: float(v) for k, v in window.sums.items()}, dist, device)
+    if not dist.is_main:
+        return None
     state = {
         "data_shape": list(batches.data.shape),
         "optimizers": {k: opt.state_dict() for k, opt in method.optimizers.items()},
-        "rng": _rng_state(device),
+        "rng": _rng_state(device),  # identical on every rank: they draw the same global noise
         "data": batches.state_dict(),
-        "window": window.state(),
+        "window": {"sums": sums, "count": window.count},
         "method": method.extra_state(),
     }
     return save_checkpoint(run.checkpoints, step, method.modules, state, keep=cfg.train.keep_checkpoints)
 
 
 def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
-    """Train ``cfg`` in ``run_dir`` (resuming from its newest checkpoint when ``resume``)."""
+    """Train ``cfg`` in ``run_dir`` (resuming from its newest checkpoint when ``resume``).
+
+    Under ``torchrun`` this runs in every process: DDP synchronises G's and D's gradients, each
+    process takes its slice of every global batch, and only rank 0 writes the run directory.
+    """
+    dist, device = distributed.setup(cfg.train.device)
+    try:
+        return _train(cfg, Path(run_dir), resume, progress, dist, device)
+    finally:
+        distributed.teardown()
+
+
+def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Dist, device: torch.device) -> TrainResult:
     from torch.utils.tensorboard import SummaryWriter  # slow import: only when training
 
     t = cfg.train
-    device = resolve_device(t.device)
     run = RunDir(run_dir)
     data = load_from_config(cfg.data)
     if t.batch_size > len(data):
         raise UserError(f"train.batch_size={t.batch_size} exceeds the {len(data)} items of {cfg.data.name}")
+    if t.batch_size % dist.world_size:
+        raise UserError(f"train.batch_size={t.batch_size} is not divisible by the {dist.world_size} processes")
+    speed = resolve_speed(t, device, data.x.numel() * data.x.element_size())
 
-    torch.manual_seed(t.seed)  # network initialisation and all training noise
+    torch.manual_seed(t.seed)  # network initialisation and all training noise; the same on every rank
     method = build_method(cfg, data.shape, device)
-    batches = BatchStream(data, t.batch_size, seed=t.seed, device=device)
+    if speed.channels_last:
+        for module in method.modules.values():
+            module.to(memory_format=torch.channels_last)
+    if speed.data_on_device:
+        data.x = data.x.to(device)
+    method.setup_training(dist.rank, dist.world_size, distributed.wrapper(dist, device, t.sync_batchnorm), speed.compile, speed.fp16)
+    batches = BatchStream(data, t.batch_size, seed=t.seed, rank=dist.rank, world_size=dist.world_size, device=device,
+                          channels_last=speed.channels_last)
     window, step = _Window(), 0
     if resume:
         ckpt = load_checkpoint(run.path)
@@ -154,43 +183,61 @@ def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progres
         window = _Window(**ckpt.state["window"])
         method.load_extra_state(ckpt.state["method"])
         step = ckpt.step
-        run.metrics.truncate_after(step)
-    run.create(cfg)
+    main = dist.is_main
+    if main:
+        if resume:
+            run.metrics.truncate_after(step)
+        run.create(cfg)
     metrics = run.metrics
-    tb = SummaryWriter(str(run.tensorboard), purge_step=step + 1 if resume else None)
+    tb = SummaryWriter(str(run.tensorboard), purge_step=step + 1 if resume else None) if main else None
     z_fixed = fixed_noise(t.num_samples, method.z_dim, t.seed)
+    if progress and main:
+        where = f"{dist.world_size} processes, " if dist.enabled else ""
+        print(f"training on {where}{device}: {speed.describe()}", file=sys.stderr)
+    evaluator = None
+    if cfg.eval.eval_every:  # metrics on G every eval_every steps, and the best G in <run>/best/
+        from gankit.metrics.during_training import TrainingEvaluator
+
+        evaluator = TrainingEvaluator(cfg, run.path)
 
     start = time.monotonic()
     start_step, last_grid, interrupted = step, None, False
-    bar = tqdm(total=t.steps, initial=step, desc="training", unit="step", disable=not progress, mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
+    images_per_step = t.batch_size * getattr(method, "d_steps", 1)
+    bar = tqdm(total=t.steps, initial=step, desc="training", unit="step", disable=not (progress and main),
+               mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
     with _StopOnSigint() as sigint:
         while step < t.steps:
-            window.add(method.step(batches))
+            with speed.autocast(device):
+                window.add(method.step(batches))
             step += 1
             bar.update(1)
             if step % t.log_every == 0:
-                row = window.means()
+                row = distributed.mean_over_ranks(window.means(), dist, device)
                 window = _Window()
-                elapsed = time.monotonic() - start
-                row["images_per_s"] = (step - start_step) * t.batch_size * getattr(method, "d_steps", 1) / max(elapsed, 1e-9)
-                metrics.log(step, row)
-                for k, v in row.items():
-                    tb.add_scalar(k, v, step)
+                row["images_per_s"] = (step - start_step) * images_per_step / max(time.monotonic() - start, 1e-9)
+                if main:
+                    metrics.log(step, row)
+                    for k, v in row.items():
+                        tb.add_scalar(k, v, step)
                 bar.set_postfix({k: f"{row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row})
-            if step % t.sample_every == 0:
+            if step % t.sample_every == 0 and main:
                 last_grid = _save_samples(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+            if evaluator is not None and main and step % cfg.eval.eval_every == 0:  # other ranks wait at the next collective
+                evaluator(step, method, metrics, tb, data_shape=batches.data.shape)
             if step % t.checkpoint_every == 0:
-                _save(run, cfg, step, method, batches, window, device)
-            if sigint.requested:
-                interrupted = True
-                break
-            if t.minutes is not None and time.monotonic() - start > 60 * t.minutes:
+                _save(run, cfg, step, method, batches, window, dist, device)
+            time_up = t.minutes is not None and time.monotonic() - start > 60 * t.minutes
+            # All ranks must stop at the same step, or the next collective would wait forever.
+            if distributed.any_rank(sigint.requested or time_up, dist, device):
+                interrupted = sigint.requested or not time_up
                 break
     bar.close()
     seconds = time.monotonic() - start
     if step > start_step or not resume:
-        last_grid = _save_samples(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
-        _save(run, cfg, step, method, batches, window, device)
-    tb.close()
-    ips = (step - start_step) * t.batch_size * getattr(method, "d_steps", 1) / max(seconds, 1e-9)
-    return TrainResult(run.path, step, ips, seconds, interrupted, last_grid)
+        if main:
+            last_grid = _save_samples(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+        _save(run, cfg, step, method, batches, window, dist, device)
+    if tb is not None:
+        tb.close()
+    distributed.barrier(dist)  # nobody leaves before rank 0 has written the final checkpoint
+    return TrainResult(run.path, step, (step - start_step) * images_per_step / max(seconds, 1e-9), seconds, interrupted, last_grid)

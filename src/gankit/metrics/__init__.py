@@ -1,0 +1,21 @@
+"""Evaluation metrics: feature extractors, pure metric functions and their streaming objects.
+
+See docs/evaluation.md. ``gankit.evaluate`` (``gankit.metrics.evaluate.evaluate``, the ``gankit evaluate`` command) puts them together.
+"""
+
+from gankit.metrics.classes import ClassCoverage, ClassCoverageMetric, class_coverage
+from gankit.metrics.extractors import EXTRACTORS, Extractor, extract, get_extractor
+from gankit.metrics.fid import FID, fid, frechet_distance, gaussian_stats
+from gankit.metrics.inception_score import InceptionScore, inception_score
+from gankit.metrics.kid import KID, kid
+from gankit.metrics.memorisation import memorisation, nearest, neighbour_grid
+from gankit.metrics.prdc import density_coverage, prdc, precision_recall
+
+__all__ = [
+    "EXTRACTORS", "Extractor", "extract", "get_extractor",
+    "fid", "frechet_distance", "gaussian_stats", "FID",
+    "kid", "KID", "inception_score", "InceptionScore",
+    "precision_recall", "density_coverage", "prdc",
+    "class_coverage", "ClassCoverage", "ClassCoverageMetric",
+    "memorisation", "nearest", "neighbour_grid",
+]

@@ -1,0 +1,211 @@
+"""``gankit.evaluate`` (``gankit.metrics.evaluate.evaluate``): score samples (a run, a folder of images or an ``.npz``) against a dataset.
+
+The protocol of Lucic et al. 2018 by default: 10,000 generated samples against the 10,000 images of
+the test split. Reference features are cached (:mod:`gankit.metrics.reference`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from gankit.data.fashion_mnist import cache_dir
+from gankit.errors import UserError
+from gankit.images import from_uint8
+from gankit.metrics.classes import class_coverage
+from gankit.metrics.extractors import default_extractor, extract, get_extractor
+from gankit.metrics.fid import fid
+from gankit.metrics.inception_score import inception_score
+from gankit.metrics.kid import kid
+from gankit.metrics.memorisation import memorisation
+from gankit.metrics.prdc import prdc
+from gankit.metrics.reference import parse_against, reference_features
+
+METRICS = ("fid", "kid", "is", "pr", "dc", "classes", "memorisation")
+DEFAULT_METRICS = METRICS
+
+
+def load_npz(path: str | Path) -> torch.Tensor:
+    """Images of an ``.npz`` written by ``gankit sample --out x.npz`` (key ``images``, uint8 N x H x W x C)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "images" not in z.files:
+                raise UserError(f"{path}: no array 'images' in this .npz (found: {', '.join(z.files) or 'none'})")
+            a = z["images"]
+    except (OSError, ValueError, EOFError) as e:
+        raise UserError(f"{path}: not a readable .npz ({type(e).__name__})") from None
+    if a.dtype != np.uint8 or a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[-1] not in (1, 3)) or len(a) == 0:
+        raise UserError(f"{path}: 'images' must be uint8 N x H x W x C with C 1 or 3, got {a.dtype} {tuple(a.shape)}")
+    return from_uint8(a)
+
+
+def _generator_batches(run_dir: Path, n: int, seed: int, batch_size: int = 500) -> Iterator[torch.Tensor]:
+    from gankit.api import load_generator
+
+    method, _ = load_generator(run_dir)
+    g = torch.Generator().manual_seed(seed)
+    for start in range(0, n, batch_size):
+        z = torch.randn(min(batch_size, n - start), method.z_dim, generator=g)
+        yield method.sample(z).cpu()
+
+
+def load_source(source: str | Path, n: int, seed: int = 0) -> tuple[str, torch.Tensor | None, Path | None]:
+    """(kind, images or None for a run, run directory or None). Images are at most ``n``."""
+    p = Path(source)
+    if (p / "config.yaml").is_file():
+        return "run", None, p
+    if p.is_dir():
+        from gankit.data.folder import load_folder
+
+        return "folder", load_folder(str(p)).x[:n], None
+    if p.suffix == ".npz":
+        if not p.is_file():
+            raise UserError(f"{p}: no such file")
+        return "npz", load_npz(p)[:n], None
+    raise UserError(f"{source}: not a run directory, a folder of images or an .npz file")
+
+
+def evaluate(
+    source: str | Path,
+    against: str = "fashion-mnist:test",
+    *,
+    extractor: str | None = None,
+    n: int = 10_000,
+    metrics: tuple[str, ...] | list[str] | None = None,
+    out_dir: str | Path | None = None,
+    json_path: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Evaluate generated images against a dataset split.
+
+    Args:
+        source: a run directory (its generator draws ``n`` samples), a folder of images, or an ``.npz``.
+        against: ``DATASET[:SPLIT]`` (split default ``test``).
+        extractor: feature extractor name or TorchScript path (default: the dataset's classifier, else inception).
+        n: number of generated samples, and of real images of the split (at most the split's size).
+        metrics: any of ``fid kid is pr dc classes memorisation`` (default: all).
+        out_dir: where the memorisation grid goes (default: ``<run>/eval`` or ``./eval``).
+        json_path: also write the results as JSON here.
+        seed: seed of the latent draws and of the real subset.
+        progress: show progress bars.
+
+    Returns:
+        A dict of results: ``fid``, ``kid_mean``/``kid_std``, ``is_mean``/``is_std``, ``precision``,
+        ``recall``, ``density``, ``coverage``, ``classes`` (a dict), ``memorisation_fraction``, ...
+    """
+    t0 = time.monotonic()
+    metrics = tuple(metrics or DEFAULT_METRICS)
+    bad = [m for m in metrics if m not in METRICS]
+    if bad:
+        raise UserError(f"--metrics {','.join(bad)}: unknown (known: {', '.join(METRICS)})")
+    if n < 2:
+        raise UserError(f"-n {n}: need at least 2 samples")
+    dataset, split = parse_against(against)
+    kind, images, run_dir = load_source(source, n, seed)  # bad inputs fail before any slow work
+    ex = get_extractor(extractor or default_extractor(dataset))
+
+    real_f, real_p, _ = reference_features(dataset, split, ex, n, seed=seed, progress=progress)
+    if kind == "run":
+        batches = _generator_batches(run_dir, n, seed)
+        kept: list[torch.Tensor] = []
+
+        def keep(it):  # keep the images for the memorisation check while extracting
+            for xb in it:
+                kept.append(xb)
+                yield xb
+
+        fake_f, fake_p = extract(ex, keep(batches), total=n, progress=progress, desc="sample features")
+        images = torch.cat(kept)
+    else:
+        fake_f, fake_p = extract(ex, images, progress=progress, desc="sample features")
+
+    res: dict = {"source": str(source), "against": f"{dataset}:{split}", "extractor": ex.name, "n_fake": len(fake_f), "n_real": len(real_f)}
+    if "fid" in metrics:
+        res["fid"] = fid(real_f, fake_f)
+    if "kid" in metrics:
+        res["kid_mean"], res["kid_std"] = kid(real_f, fake_f, subsets=100, subset_size=1000, seed=seed)
+    if "pr" in metrics or "dc" in metrics:
+        r = prdc(real_f, fake_f)
+        keys = (["precision", "recall"] if "pr" in metrics else []) + (["density", "coverage"] if "dc" in metrics else [])
+        res.update({k: r[k] for k in keys})
+    if "is" in metrics or "classes" in metrics:
+        _class_metrics(res, metrics, dataset, split, ex, fake_p, real_p, images, n, seed)
+    if "memorisation" in metrics:
+        out_dir = Path(out_dir) if out_dir else (run_dir / "eval" if run_dir else Path("eval"))
+        _memorisation(res, images, dataset, ex, fake_f, out_dir)
+    res["seconds"] = time.monotonic() - t0
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(res, indent=2))
+    return res
+
+
+def _class_metrics(res: dict, metrics, dataset: str, split: str, ex, fake_p, real_p, images, n: int, seed: int) -> None:
+    """IS and class coverage from the extractor's probabilities, or the dataset's classifier's."""
+    if fake_p is None:
+        clf = default_extractor(dataset)
+        if clf == "inception":
+            res["note"] = "IS/classes skipped: the extractor has no classifier head and the dataset no shipped classifier"
+            return
+        _, fake_p = extract(clf, images)
+        _, real_p, _ = reference_features(dataset, split, clf, n, seed=seed)
+        res["classifier"] = clf
+    if "is" in metrics:
+        res["is_mean"], res["is_std"] = inception_score(fake_p, splits=10 if len(fake_p) >= 10 else 1)
+    if "classes" in metrics:
+        data_dist = torch.bincount(real_p.argmax(1), minlength=real_p.shape[1]).double() if real_p is not None else None
+        cov = class_coverage(fake_p, data_dist)
+        res.update({"classes_hit": cov.classes_hit, "class_entropy": cov.entropy, "class_kl": cov.kl_to_data, "class_histogram": cov.histogram})
+
+
+def _memorisation(res: dict, images: torch.Tensor, dataset: str, ex, fake_f, out_dir: Path) -> None:
+    from gankit.data import load_dataset
+
+    try:
+        train = load_dataset(dataset, split="train").x
+    except UserError as e:
+        res["note"] = f"memorisation skipped: {e}"
+        return
+    if train.shape[1:] != images.shape[1:]:
+        res["note"] = f"memorisation skipped: samples are {tuple(images.shape[1:])}, training images {tuple(train.shape[1:])}"
+        return
+    # Feature-space neighbours among a cached subset of the training split, in the domain classifier's
+    # features when the dataset has one (Inception on 10,000 more images would take ~20 CPU minutes).
+    m = min(len(images), 500)  # 500 x 60,000 pixel distances: a few seconds
+    mem_ex = default_extractor(dataset)
+    if mem_ex == "inception" or mem_ex == ex.name:
+        mem_ex, sample_f = ex, fake_f[:m]
+    else:
+        sample_f = extract(mem_ex, images[:m])[0]
+    # as many training images as samples (at least 1,000; at most 10,000, or 2,000 for Inception)
+    n_train = min(max(len(fake_f), 1000), 10_000 if get_extractor(mem_ex).batch_size > 100 else 2000)
+    tr_f, _, tr_idx = reference_features(dataset, "train", mem_ex, n_train, seed=0)
+    thr_file = cache_dir() / "eval" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', dataset)}-train-nn-threshold.json"
+    threshold = json.loads(thr_file.read_text())["threshold"] if thr_file.is_file() and not dataset.startswith("folder:") else None
+    rep = memorisation(images[:m], train, threshold=threshold, out=out_dir / "memorisation.png", sample_features=sample_f, train_features=tr_f, train_feature_images=train[tr_idx])
+    if threshold is None and not dataset.startswith("folder:"):
+        thr_file.parent.mkdir(parents=True, exist_ok=True)
+        thr_file.write_text(json.dumps({"threshold": rep.threshold}))
+    res.update({"memorisation_fraction": rep.fraction_closer, "memorisation_threshold": rep.threshold,
+                "memorisation_median_distance": rep.median_sample_distance, "memorisation_grid": str(rep.grid)})
+
+
+def format_table(res: dict) -> str:
+    """The results as a two-column text table."""
+    rows = []
+    for k, v in res.items():
+        if k == "class_histogram":
+            v = " ".join(f"{x:.2f}" for x in v)
+        elif isinstance(v, float):
+            v = f"{v:.6g}"
+        rows.append((k, str(v)))
+    w = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{w}}  {v}" for k, v in rows)

