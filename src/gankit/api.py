@@ -19,7 +19,7 @@ import torch
 
 from gankit.config import RunConfig, load_config, validate
 from gankit.errors import UserError
-from gankit.images import save_grid, to_uint8
+from gankit.images import save_samples_png, to_uint8
 from gankit.train import TrainResult, load_checkpoint, train_run
 from gankit.train.rundir import RunDir
 
@@ -90,15 +90,19 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu")
 
 
 def save_samples(images: torch.Tensor, out: str | Path) -> Path:
-    """Write samples as a PNG grid, or as raw arrays in an ``.npz`` (``images``: uint8 N x H x W x C)."""
+    """Write samples as a PNG (a grid of images, or a scatter plot of toy points), or as raw arrays in an
+    ``.npz`` (``images``: uint8 N x H x W x C; toy samples as ``points``: float32 N x D)."""
     out = Path(out)
     if out.suffix == ".npz":
         out.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(out, images=to_uint8(images))
+        if images.ndim == 4:
+            np.savez_compressed(out, images=to_uint8(images))
+        else:
+            np.savez_compressed(out, points=images.float().numpy())
         return out
     if out.suffix.lower() != ".png":
         raise UserError(f"{out}: the output must end in .png or .npz")
-    return save_grid(images, out)
+    return save_samples_png(images, out)
 
 
 def evaluate(source, against: str = "fashion-mnist:test", **kwargs) -> dict:

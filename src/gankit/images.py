@@ -67,3 +67,12 @@ def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     if x.shape[-2:] == (size, size):
         return x
     return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+
+
+def save_samples_png(x: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Samples as a picture: images (N x C x H x W) as a grid, points of a toy distribution (N x D) as a scatter plot."""
+    if x.ndim == 4:
+        return save_grid(x, path)
+    from gankit.data.toy import save_points  # late import: toys need matplotlib
+
+    return save_points(x, path)

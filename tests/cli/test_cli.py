@@ -31,3 +31,13 @@ def test_sample_from_a_non_run_is_a_user_error(tmp_path, capsys):
 
 def test_resume_with_config_is_refused(tmp_path, capsys):
     assert main(["train", "--resume", str(tmp_path), "--config", "x.yaml"]) == 2
+
+
+def test_sample_of_a_toy_run_is_a_scatter_plot_and_points(tmp_path):
+    run = tmp_path / "ring"
+    assert main(["train", "--config", "gan-mlp-ring", "--run-dir", str(run), "--steps", "4", "--no-progress",
+                 "train.log_every=2", "train.checkpoint_every=4"]) == 0
+    assert main(["sample", "--run", str(run), "-n", "100", "--out", str(tmp_path / "p.npz")]) == 0
+    assert np.load(tmp_path / "p.npz")["points"].shape == (100, 2)
+    assert main(["sample", "--run", str(run), "-n", "100", "--out", str(tmp_path / "p.png")]) == 0
+    assert Image.open(tmp_path / "p.png").size[0] > 100

@@ -24,7 +24,7 @@ from gankit.config import RunConfig
 from gankit.data import load_from_config
 from gankit.data.stream import BatchStream
 from gankit.errors import UserError
-from gankit.images import save_grid
+from gankit.images import save_samples_png
 from gankit.methods import Method, build_method
 from gankit.train import distributed
 from gankit.train.checkpoint import load_checkpoint, save_checkpoint
@@ -87,15 +87,6 @@ class _StopOnSigint:
     def __exit__(self, *exc):
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
-
-
-def _save_samples(x: torch.Tensor, path: Path) -> Path:
-    """Images as a grid; points of a toy distribution (N x D) as a scatter plot."""
-    if x.ndim == 4:
-        return save_grid(x, path)
-    from gankit.data.toy import save_points
-
-    return save_points(x, path)
 
 
 def _rng_state(device: torch.device) -> dict:
@@ -221,7 +212,7 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
                         tb.add_scalar(k, v, step)
                 bar.set_postfix({k: f"{row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row})
             if step % t.sample_every == 0 and main:
-                last_grid = _save_samples(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+                last_grid = save_samples_png(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
             if evaluator is not None and main and step % cfg.eval.eval_every == 0:  # other ranks wait at the next collective
                 evaluator(step, method, metrics, tb, data_shape=batches.data.shape)
             if step % t.checkpoint_every == 0:
@@ -235,7 +226,7 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
     seconds = time.monotonic() - start
     if step > start_step or not resume:
         if main:
-            last_grid = _save_samples(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
+            last_grid = save_samples_png(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
         _save(run, cfg, step, method, batches, window, dist, device)
     if tb is not None:
         tb.close()
