@@ -14,7 +14,7 @@ from gankit import __version__
 from gankit.errors import UserError
 
 # The sub-commands, in the order `gankit --help` lists them.
-SUBCOMMANDS = ["gankit.cli.train", "gankit.cli.sample"]
+SUBCOMMANDS = ["gankit.cli.train", "gankit.cli.sample", "gankit.cli.adapt"]
 
 
 def build_parser() -> argparse.ArgumentParser:
