@@ -40,6 +40,7 @@ from gankit.images import from_uint8, resize
 # scikit-image's bundled colour photographs (no download needed), the stand-in for BSDS500.
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry")
 MOONS_ANGLE = 35.0  # degrees (JMLR sec. 5.1)
+MOONS_NOISE = 0.05  # as in the DANN authors' toy code; 0.1 makes the rotated moons overlap the other class
 MOONS_TRAIN, MOONS_TEST = 300, 1000
 HOLDOUT = 0.25  # share of the target kept for testing, where a domain has no test split of its own
 DIGIT_CLASSES = [str(i) for i in range(10)]
@@ -93,7 +94,7 @@ def rotate(points: np.ndarray, degrees: float, centre: tuple[float, float]) -> n
 def _moons(n: int, seed: int, degrees: float) -> TensorData:
     from sklearn.datasets import make_moons
 
-    x, y = make_moons(n_samples=n, noise=0.1, random_state=seed)
+    x, y = make_moons(n_samples=n, noise=MOONS_NOISE, random_state=seed)
     x = rotate(x, degrees, centre=(0.5, 0.25))  # (0.5, 0.25): the centre of the two moons
     return TensorData(torch.tensor(x, dtype=torch.float32), torch.tensor(y), classes=["0", "1"], name="moons")
 

@@ -117,10 +117,10 @@ def dann_step(
 ) -> dict[str, torch.Tensor]:
     """One DANN iteration on a batch of labelled source and unlabelled target items.
 
-    The source and target items pass through G_f together (so batch-norm statistics cover both
-    domains, as at test time). With ``lambd = 0`` the features get no domain gradient at all and
-    this is source-only training that also fits a domain classifier on the features, which
-    measures how far apart the domains are.
+    The source and target items pass through G_f together (batch-norm statistics over both
+    domains) or, with ``separate_bn``, one domain after the other (statistics per domain, which
+    removes each domain's own colour and contrast statistics from the features, as in AdaBN).
+    With ``lambd = 0`` the features get no domain gradient at all.
 
     Args:
         nets: the three networks.
@@ -153,6 +153,32 @@ def dann_step(
         domain_error = ((d_logits > 0).float() != d).float().mean()
         label_acc = (logits.argmax(1) == y_s).float().mean()
     return {"label_loss": label_loss.detach(), "domain_loss": domain_loss.detach(), "domain_error": domain_error, "label_acc": label_acc}
+
+
+def source_only_step(nets: DANNNets, opt: torch.optim.Optimizer, x_s: torch.Tensor, y_s: torch.Tensor, x_t: torch.Tensor) -> dict[str, torch.Tensor]:
+    """One source-only step (the lower bound), with a domain classifier that only watches.
+
+    G_f and G_y learn from the source labels alone (batch-norm statistics from source items only).
+    G_d is then fitted on both domains' features as the network computes them at test time (eval
+    mode, no gradient into G_f), so its error shows how far apart the domains stay without adaptation.
+
+    Returns:
+        0-dim tensors: ``label_loss``, ``label_acc``, ``domain_loss``, ``domain_error``.
+    """
+    stats = supervised_step(nets, opt, x_s, y_s)
+    nets.features.eval()
+    with torch.no_grad():
+        f = nets.features(torch.cat([x_s, x_t]))
+    nets.features.train()
+    d_logits = nets.domain(f)
+    d = domain_labels(x_s.shape[0], x_t.shape[0], f.device)
+    domain_loss = F.binary_cross_entropy_with_logits(d_logits, d)
+    opt.zero_grad(set_to_none=True)
+    domain_loss.backward()
+    opt.step()  # only G_d has gradients; SGD skips parameters whose grad is None
+    with torch.no_grad():
+        domain_error = ((d_logits > 0).float() != d).float().mean()
+    return stats | {"domain_loss": domain_loss.detach(), "domain_error": domain_error}
 
 
 def supervised_step(nets: DANNNets, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
