@@ -11,8 +11,8 @@ Domains, by name:
     patch of a colour photograph, ``out = |digit - patch|`` per pixel and channel; the photographs
     are those bundled with scikit-image (:data:`PHOTOS`) in place of BSDS500.
 ``digits``
-    scikit-learn's 1,797 handwritten 8 x 8 digits, upsampled to 28 x 28: a real cross-dataset shift
-    (like USPS -> MNIST) to ``mnist``.
+    scikit-learn's 1,797 handwritten 8 x 8 digits, upsampled to a 20 x 20 box centred in 28 x 28 as
+    MNIST's digits are: a real cross-dataset shift (like USPS -> MNIST) to ``mnist``.
 ``folder:PATH``
     a folder of images in class sub-folders (e.g. Office-31's ``amazon/images/<class>/*.jpg``).
 
@@ -32,6 +32,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from gankit.data import TensorData, fit_images
 from gankit.errors import UserError
@@ -209,7 +210,10 @@ def digits(role: str, seed: int, img_size: int | None = None) -> tuple[TensorDat
 
     d = load_digits()
     x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0  # 0..16 -> [-1, 1]
-    data = TensorData(resize(x, 28), torch.tensor(d.target), classes=list(DIGIT_CLASSES), name="digits")
+    # MNIST's own normalisation: the digit fills a 20 x 20 box centred in 28 x 28 (LeCun et al. 1998),
+    # so the shift left is the one of the sensor (8 x 8 blocks, 17 gray levels, other writers).
+    x = F.pad(resize(x, 20), (4, 4, 4, 4), value=-1.0)
+    data = TensorData(x, torch.tensor(d.target), classes=list(DIGIT_CLASSES), name="digits")
     if role == "source":
         return data, data  # the source needs no test split
     return _holdout(data, seed)
