@@ -138,7 +138,7 @@ def decision_boundary_figure(path: Path, pair: DomainPair, runs: dict[str, list[
             ax.scatter(*xt[yt == c].T, s=14, c=col, marker="x", linewidths=0.8, label=f"target, class {c}")
         acc = r.target_acc
         ax.set(title=f"{LABELS[method]}: target accuracy {acc:.3f}", xlabel="x1 (a.u.)", ylabel="x2 (a.u.)", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
-        ax.legend(loc="lower left", fontsize=7)
+        ax.legend(loc="upper left", fontsize=7)
     fig.suptitle(f"Decision boundary (black line), {pair.name}, seed 0")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
