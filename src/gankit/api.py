@@ -112,4 +112,14 @@ def evaluate(source, against: str = "fashion-mnist:test", **kwargs) -> dict:
     return _evaluate(source, against, **kwargs)
 
 
-__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples", "evaluate"]
+def adapt(source: str, target: str, out: str | Path | None = None, **settings):
+    """Domain adaptation: source only, subspace alignment, DANN and target only on a domain pair.
+
+    A lazy wrapper (scikit-learn loads only when called) of :func:`gankit.adapt.adapt`, which documents the arguments.
+    """
+    from gankit.adapt import adapt as _adapt
+
+    return _adapt(source, target, out, **settings)
+
+
+__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples", "evaluate", "adapt"]
