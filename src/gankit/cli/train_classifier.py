@@ -13,6 +13,8 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-augment", action="store_true", help="no random shifts/flips (for a fine-tuning stage)")
+    p.add_argument("--init", metavar="FILE", help="start from these classifier weights (a fine-tuning stage)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -23,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.epochs <= 0 or args.batch_size <= 0 or args.lr <= 0:
         raise UserError("--epochs, --batch-size and --lr must be positive")
-    r = train_classifier(args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, progress=not args.no_progress)
+    r = train_classifier(args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                         augment=not args.no_augment, init=args.init, progress=not args.no_progress)
     print(f"test accuracy {r.test_accuracy:.4f} after {r.seconds:.0f} s; wrote {r.path}")
     return 0

@@ -63,6 +63,8 @@ def train_classifier(
     batch_size: int = 128,
     lr: float = 2e-3,
     seed: int = 0,
+    augment: bool = True,
+    init: str | Path | None = None,
     progress: bool = True,
 ) -> ClassifierResult:
     """Train :func:`gankit.nets.classifier.small_cnn` on ``dataset`` (train split), test on its test split.
@@ -73,6 +75,8 @@ def train_classifier(
         dataset: ``fashion-mnist`` or ``mnist-5k``.
         out: the safetensors file to write (default ``<dataset>-classifier.safetensors``).
         epochs, batch_size, lr, seed: the training recipe.
+        augment: random shifts (and flips for garments); off for a final fine-tuning stage.
+        init: start from the weights of this file (a second, fine-tuning stage).
         progress: show a progress bar.
 
     Returns:
@@ -86,6 +90,8 @@ def train_classifier(
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = small_cnn(num_classes=len(train.classes), channels=train.x.shape[1])
+    if init is not None:
+        model.load_state_dict(load_classifier(init)[0].state_dict())
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps_per_epoch = math.ceil(len(train) / batch_size)
     total = epochs * steps_per_epoch
@@ -96,7 +102,7 @@ def train_classifier(
         model.train()
         perm = torch.randperm(len(train), generator=g)
         for idx in perm.split(batch_size):
-            x = _augment(train.x[idx], dataset in FLIP_OK, g)
+            x = _augment(train.x[idx], dataset in FLIP_OK, g) if augment else train.x[idx]
             loss = F.cross_entropy(model(x), train.y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -112,7 +118,8 @@ def train_classifier(
         "classes": json.dumps(train.classes),
         "test_accuracy": f"{acc:.4f}",
         "channels": str(train.x.shape[1]),
-        "command": f"gankit train-classifier --dataset {dataset} --epochs {epochs} --batch-size {batch_size} --lr {lr} --seed {seed}",
+        "command": (f"gankit train-classifier --dataset {dataset} --epochs {epochs} --batch-size {batch_size} --lr {lr} --seed {seed}"
+                    + ("" if augment else " --no-augment") + (f" --init {Path(init).name}" if init else "")),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out), metadata=meta)
