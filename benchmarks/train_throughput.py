@@ -27,12 +27,17 @@ import gankit
 from gankit.data import load_from_config
 from gankit.nets import build_gan
 from gankit.train.loop import resolve_device, train_run
+from gankit.train.speed import resolve_speed
 
 
 def plain_loop(cfg, data_x: torch.Tensor, steps: int, device: torch.device) -> float:
     """The textbook loop (Goodfellow et al. 2014, Alg. 1 with k=1, non-saturating G loss). Returns images/s."""
     torch.manual_seed(cfg.train.seed)
     G, D = (m.to(device) for m in build_gan(cfg.model, tuple(data_x.shape[1:])))
+    # the same memory format as gankit's loop picks for this config and device (a fair comparison)
+    fmt = torch.channels_last if resolve_speed(cfg.train, device, 0).channels_last else torch.contiguous_format
+    G, D = G.to(memory_format=fmt), D.to(memory_format=fmt)
+    data_x = data_x.contiguous(memory_format=fmt)
     opt_G = torch.optim.Adam(G.parameters(), lr=cfg.optim.g_lr, betas=tuple(cfg.optim.betas))
     opt_D = torch.optim.Adam(D.parameters(), lr=cfg.optim.d_lr, betas=tuple(cfg.optim.betas))
     m, n = cfg.train.batch_size, len(data_x)

@@ -105,7 +105,7 @@ class OptimConfig(_Section):
 
 
 class TrainConfig(_Section):
-    steps: int = Field(4000, gt=0)  # generator steps in the whole run
+    steps: int = Field(3500, gt=0)  # generator steps in the whole run
     minutes: float | None = Field(None, gt=0)  # wall-clock budget; stops early (checkpointed) when spent
     batch_size: int = Field(64, gt=0)  # the global batch: under torchrun each process takes batch_size / world_size
     seed: int = 0

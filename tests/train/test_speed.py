@@ -10,10 +10,10 @@ from gankit.train.rundir import MetricsLog
 from gankit.train.speed import resolve_speed
 
 
-def test_cpu_defaults_are_off():
+def test_cpu_defaults():
     s = resolve_speed(load_config().train, torch.device("cpu"), data_bytes=10**6)
-    assert (s.amp, s.channels_last, s.compile, s.data_on_device) == (None, False, False, False)
-    assert s.describe() == "amp=off channels_last=off compile=off data_on_device=off"
+    assert (s.amp, s.channels_last, s.compile, s.data_on_device) == (None, True, False, False)
+    assert s.describe() == "amp=off channels_last=on compile=off data_on_device=off"
 
 
 def test_explicit_switches():

