@@ -101,7 +101,28 @@ def neighbour_grid(
             row += [blank, pool[fi[0]]]
         rows.append(torch.cat(row))
     per_row = rows[0].shape[0]
-    return save_grid(torch.cat(rows), out, nrow=per_row)
+    path = save_grid(torch.cat(rows), out, nrow=per_row)
+    labels = [(0, "generated"), (2, f"{k} nearest training images (pixels)")]
+    if per_row > 2 + k:
+        labels.append((3 + k, f"{k} nearest (classifier features)"))
+    _label_columns(path, labels, tile=samples.shape[-1])
+    return path
+
+
+def _label_columns(path: Path, labels: list[tuple[int, str]], tile: int) -> None:
+    """Add a white band above the grid with a caption over each group of columns."""
+    from PIL import Image, ImageDraw
+
+    grid = Image.open(path).convert("L")
+    scale = max(1, 64 // tile)  # the upscaling save_grid applied
+    step = (tile + 2) * scale  # one tile plus its padding
+    band = 16
+    out = Image.new("L", (grid.width, grid.height + band), 255)
+    out.paste(grid, (0, band))
+    draw = ImageDraw.Draw(out)
+    for column, text in labels:
+        draw.text((column * step + 2 * scale, 2), text, fill=0)
+    out.save(path)
 
 
 def memorisation(samples: torch.Tensor, train: torch.Tensor, out: str | Path | None = None, k: int = 4, grid_rows: int = 8,
