@@ -1,10 +1,13 @@
 """Shared test set-up: no test may download anything, and runs are small and seeded."""
 
 import os
+import tempfile
 
 import pytest
 
 os.environ["GANKIT_OFFLINE"] = "1"
+# Tests never read or write the user's cache (reference statistics, downloads).
+os.environ["GANKIT_CACHE"] = tempfile.mkdtemp(prefix="gankit-test-cache-")
 
 
 @pytest.fixture
