@@ -106,8 +106,8 @@ def save_samples(images: torch.Tensor, out: str | Path) -> Path:
 
 
 def evaluate(source, against: str = "fashion-mnist:test", **kwargs) -> dict:
-    """Score samples against a dataset: see :func:`gankit.metrics.evaluate.evaluate` and docs/evaluation.md."""
-    from gankit.metrics.evaluate import evaluate as _evaluate
+    """Score samples against a dataset: see :func:`gankit.evaluation.evaluate` and docs/evaluation.md."""
+    from gankit.evaluation import evaluate as _evaluate
 
     return _evaluate(source, against, **kwargs)
 

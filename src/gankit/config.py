@@ -129,7 +129,7 @@ class TrainConfig(_Section):
 
 
 class EvalConfig(_Section):
-    """Evaluation during training (gankit.metrics.during_training); off unless eval_every is set."""
+    """Evaluation during training (gankit.train.evaluation); off unless eval_every is set."""
 
     eval_every: int | None = Field(None, gt=0)  # steps between evaluations; None: never
     metrics: list[Literal["fid", "kid", "is", "pr", "dc", "classes"]] = ["fid"]

@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gankit.metrics.evaluate import evaluate, format_table
+    from gankit.evaluation import evaluate, format_table
 
     metrics = None if args.metrics == "all" else [m.strip() for m in args.metrics.split(",") if m.strip()]
     res = evaluate(args.source, args.against, extractor=args.extractor, n=args.n, metrics=metrics,

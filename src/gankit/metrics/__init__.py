@@ -1,6 +1,6 @@
 """Evaluation metrics: feature extractors, pure metric functions and their streaming objects.
 
-See docs/evaluation.md. ``gankit.evaluate`` (``gankit.metrics.evaluate.evaluate``, the ``gankit evaluate`` command) puts them together.
+See docs/evaluation.md. ``gankit.evaluate`` (``gankit.evaluation.evaluate``, the ``gankit evaluate`` command) puts them together.
 """
 
 from gankit.metrics.classes import ClassCoverage, ClassCoverageMetric, class_coverage

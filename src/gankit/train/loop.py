@@ -187,7 +187,7 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
         print(f"training on {where}{device}: {speed.describe()}", file=sys.stderr)
     evaluator = None
     if cfg.eval.eval_every:  # metrics on G every eval_every steps, and the best G in <run>/best/
-        from gankit.metrics.during_training import TrainingEvaluator
+        from gankit.train.evaluation import TrainingEvaluator
 
         evaluator = TrainingEvaluator(cfg, run.path)
 

@@ -1,4 +1,4 @@
-"""``gankit.evaluate`` (``gankit.metrics.evaluate.evaluate``): score samples (a run, a folder of images or an ``.npz``) against a dataset.
+"""``gankit.evaluate`` (``gankit.evaluation.evaluate``): score samples (a run, a folder of images or an ``.npz``) against a dataset.
 
 The protocol of Lucic et al. 2018 by default: 10,000 generated samples against the 10,000 images of
 the test split. Reference features are cached (:mod:`gankit.metrics.reference`).
