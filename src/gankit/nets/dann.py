@@ -57,16 +57,22 @@ class ConvFeatures(nn.Module):
         return self.net(x)
 
 
+def _relu_stack(in_dim: int, hidden: tuple[int, ...]) -> tuple[list[nn.Module], int]:
+    """Linear+ReLU layers of the given widths; returns the layers and the output width."""
+    layers: list[nn.Module] = []
+    d = in_dim
+    for h in hidden:
+        layers += [nn.Linear(d, h), nn.ReLU()]
+        d = h
+    return layers, d
+
+
 class LabelPredictor(nn.Module):
     """Features -> class logits through ``len(hidden)`` Linear+ReLU layers; ``penultimate`` gives the last hidden layer."""
 
     def __init__(self, in_dim: int, num_classes: int, hidden: tuple[int, ...] = (100, 100)):
         super().__init__()
-        layers: list[nn.Module] = []
-        d = in_dim
-        for h in hidden:
-            layers += [nn.Linear(d, h), nn.ReLU()]
-            d = h
+        layers, d = _relu_stack(in_dim, hidden)
         self.hidden = nn.Sequential(*layers)
         self.out = nn.Linear(d, num_classes)
 
@@ -82,13 +88,8 @@ class DomainClassifier(nn.Module):
 
     def __init__(self, in_dim: int, hidden: tuple[int, ...] = (100,)):
         super().__init__()
-        layers: list[nn.Module] = []
-        d = in_dim
-        for h in hidden:
-            layers += [nn.Linear(d, h), nn.ReLU()]
-            d = h
-        layers.append(nn.Linear(d, 1))
-        self.net = nn.Sequential(*layers)
+        layers, d = _relu_stack(in_dim, hidden)
+        self.net = nn.Sequential(*layers, nn.Linear(d, 1))
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         return self.net(f).squeeze(1)  # N x 1 -> N
