@@ -62,3 +62,17 @@ def test_packed_images_are_stacked_along_channels():
     assert torch.equal(seen["p"][1, 2], x[6, 0])  # pack 1, member 2 = sample 6
     D = PackedDiscriminator(DCGANDiscriminator(28, 4, width=8), 4)
     assert D(x).shape == (2,)
+
+
+def test_mlp_data_scale_scales_g_output_and_d_input():
+    from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
+
+    torch.manual_seed(0)
+    G1, D1 = MLPGenerator(2, (2,), hidden=8, tanh=False), MLPDiscriminator((2,), hidden=8)
+    G4 = MLPGenerator(2, (2,), hidden=8, tanh=False, scale=4.0)
+    D4 = MLPDiscriminator((2,), hidden=8, scale=4.0)
+    G4.load_state_dict(G1.state_dict())
+    D4.load_state_dict(D1.state_dict())
+    z, x = torch.randn(5, 2), torch.randn(5, 2)
+    torch.testing.assert_close(G4(z), 4.0 * G1(z))
+    torch.testing.assert_close(D4(4.0 * x), D1(x))

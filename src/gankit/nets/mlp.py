@@ -14,9 +14,9 @@ from torch import nn
 class MLPGenerator(nn.Module):
     """z (N x z_dim) -> samples (N x *out_shape); ``tanh`` bounds images to [-1, 1]."""
 
-    def __init__(self, z_dim: int, out_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True):
+    def __init__(self, z_dim: int, out_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True, scale: float = 1.0):
         super().__init__()
-        self.z_dim, self.out_shape = z_dim, tuple(out_shape)
+        self.z_dim, self.out_shape, self.scale = z_dim, tuple(out_shape), scale
         layers: list[nn.Module] = []
         width = z_dim
         for _ in range(depth):
@@ -28,14 +28,15 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.view(z.shape[0], -1)).view(z.shape[0], *self.out_shape)
+        return (self.scale * self.net(z.view(z.shape[0], -1))).view(z.shape[0], *self.out_shape)
 
 
 class MLPDiscriminator(nn.Module):
     """samples (N x *in_shape) -> logits (N,)."""
 
-    def __init__(self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, dropout: float = 0.0):
+    def __init__(self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, dropout: float = 0.0, scale: float = 1.0):
         super().__init__()
+        self.scale = scale
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(in_shape)
         for _ in range(depth):
@@ -47,4 +48,4 @@ class MLPDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).view(-1)
+        return self.net(x / self.scale).view(-1)
