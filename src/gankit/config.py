@@ -49,6 +49,7 @@ class ModelConfig(_Section):
     spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
     minibatch_kernels: int = Field(0, ge=0)  # minibatch discrimination kernels B in D (Salimans et al. 2016); 0: off
     minibatch_kernel_dim: int = Field(5, gt=0)  # the dimension C each minibatch kernel compares in
+    data_scale: float = Field(1.0, gt=0)  # mlp: D sees x / data_scale, G emits data_scale * output (unit-range nets)
 
 
 class GANConfig(_Section):
@@ -95,6 +96,10 @@ class OptimConfig(_Section):
     g_lr: float = Field(2e-4, gt=0)
     d_lr: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)
+    # Learning-rate schedule of both players (gankit.methods.schedule); constant keeps the base rates.
+    lr_schedule: Literal["constant", "linear", "cosine"] = "constant"
+    lr_decay_start: float = Field(0.0, ge=0, lt=1)  # fraction of train.steps before the decay begins
+    lr_final_factor: float = Field(0.0, ge=0, le=1)  # the rate at the last step, as a fraction of the base rate
 
     @field_validator("betas")
     @classmethod

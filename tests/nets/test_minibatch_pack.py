@@ -62,3 +62,36 @@ def test_packed_images_are_stacked_along_channels():
     assert torch.equal(seen["p"][1, 2], x[6, 0])  # pack 1, member 2 = sample 6
     D = PackedDiscriminator(DCGANDiscriminator(28, 4, width=8), 4)
     assert D(x).shape == (2,)
+
+
+def copy_params(dst: torch.nn.Module, src: torch.nn.Module) -> None:
+    with torch.no_grad():
+        for a, b in zip(dst.parameters(), src.parameters(), strict=True):
+            a.copy_(b)
+
+
+def test_mlp_data_scale_scales_g_output_and_d_input():
+    from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
+
+    torch.manual_seed(0)
+    G1, D1 = MLPGenerator(2, (2,), hidden=8, tanh=False), MLPDiscriminator((2,), hidden=8)
+    G4 = MLPGenerator(2, (2,), hidden=8, tanh=False, scale=4.0)
+    D4 = MLPDiscriminator((2,), hidden=8, scale=4.0)
+    copy_params(G4, G1)
+    copy_params(D4, D1)  # (the Scale layer shifts the Sequential's indices: copy in order, not by name)
+    z, x = torch.randn(5, 2), torch.randn(5, 2)
+    torch.testing.assert_close(G4(z), 4.0 * G1(z))
+    torch.testing.assert_close(D4(4.0 * x), D1(x))
+
+
+def test_mlp_data_scale_survives_minibatch_discrimination():
+    from gankit.nets.minibatch import add_minibatch_discrimination
+    from gankit.nets.mlp import MLPDiscriminator
+
+    torch.manual_seed(0)
+    D1, D4 = MLPDiscriminator((2,), hidden=8), MLPDiscriminator((2,), hidden=8, scale=4.0)
+    copy_params(D4, D1)
+    M1, M4 = add_minibatch_discrimination(D1, 3, 2), add_minibatch_discrimination(D4, 3, 2)
+    copy_params(M4, M1)
+    x = torch.randn(6, 2)
+    torch.testing.assert_close(M4(4.0 * x), M1(x))

@@ -25,6 +25,7 @@ from torch import nn
 from gankit.losses import LOSSES, GANLoss
 from gankit.methods import register_method
 from gankit.methods.remedies import build_gan_nets, unrolled_g_step
+from gankit.methods.schedule import build_schedulers
 from gankit.methods.tricks import NO_TRICKS, Tricks
 
 
@@ -91,6 +92,7 @@ class GAN:
         self.tricks = Tricks.from_config(cfg, self.loss, self.G, self.D, device)  # regularisers and tricks
         self.modules = {"G": self.G, "D": self.D, **self.tricks.modules}  # + G_ema when gan.ema_decay > 0
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
+        self.schedulers = build_schedulers(cfg.optim, cfg.train.steps, self.optimizers)  # optim.lr_schedule
         self.setup_training()
 
     def setup_training(self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False) -> None:
@@ -119,6 +121,8 @@ class GAN:
             self.tricks.after_g_step(self.G)  # the EMA of G
         else:
             g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.tricks, self.scalers["G"])
+        for sched in self.schedulers.values():  # one tick per generator step
+            sched.step()
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
     @torch.no_grad()
@@ -132,6 +136,7 @@ class GAN:
 
     def extra_state(self) -> dict[str, Any]:
         state = {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
+        state |= {f"lr_schedule_{k}": s.state_dict() for k, s in self.schedulers.items()}
         return {"tricks": self.tricks.state_dict(), **state}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
@@ -140,6 +145,9 @@ class GAN:
         for k, s in self.scalers.items():
             if s is not None and f"scaler_{k}" in state:
                 s.load_state_dict(state[f"scaler_{k}"])
+        for k, s in self.schedulers.items():
+            if f"lr_schedule_{k}" in state:
+                s.load_state_dict(state[f"lr_schedule_{k}"])
 
 
 @register_method("gan")

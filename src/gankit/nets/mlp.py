@@ -11,10 +11,25 @@ import torch
 from torch import nn
 
 
-class MLPGenerator(nn.Module):
-    """z (N x z_dim) -> samples (N x *out_shape); ``tanh`` bounds images to [-1, 1]."""
+class Scale(nn.Module):
+    """x -> factor * x: puts data of another scale into the unit range the MLPs are initialised for."""
 
-    def __init__(self, z_dim: int, out_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True):
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.factor * x
+
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}"
+
+
+class MLPGenerator(nn.Module):
+    """z (N x z_dim) -> samples (N x *out_shape); ``tanh`` bounds images to [-1, 1]; the output is
+    multiplied by ``scale`` (data in units of ``scale``, e.g. PacGAN's grid with means up to 4)."""
+
+    def __init__(self, z_dim: int, out_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True, scale: float = 1.0):
         super().__init__()
         self.z_dim, self.out_shape = z_dim, tuple(out_shape)
         layers: list[nn.Module] = []
@@ -25,6 +40,8 @@ class MLPGenerator(nn.Module):
         layers.append(nn.Linear(width, math.prod(self.out_shape)))
         if tanh:
             layers.append(nn.Tanh())
+        if scale != 1.0:
+            layers.append(Scale(scale))
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -32,11 +49,14 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """samples (N x *in_shape) -> logits (N,)."""
+    """samples (N x *in_shape) -> logits (N,); the input is divided by ``scale`` first. The rescaling is a
+    layer of ``net``, so wrappers that reuse ``net[:-1]`` (minibatch discrimination, feature matching) keep it.
+    (With PyTorch's default initialisation most first-layer ReLU kinks lie within ~1 of the origin: a D
+    fed raw data of scale 4 cannot carve regions far out.)"""
 
-    def __init__(self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, dropout: float = 0.0):
+    def __init__(self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, dropout: float = 0.0, scale: float = 1.0):
         super().__init__()
-        layers: list[nn.Module] = [nn.Flatten()]
+        layers: list[nn.Module] = [nn.Flatten()] + ([Scale(1.0 / scale)] if scale != 1.0 else [])
         width = math.prod(in_shape)
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2, True)]
