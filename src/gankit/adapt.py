@@ -62,7 +62,7 @@ PAIR_PRESETS: dict[tuple[str, str], dict[str, Any]] = {
 
 
 class AdaptConfig(BaseModel):
-    """The settings of one ``gankit adapt`` run. ``None`` takes the preset for the pair's kind (:data:`PRESETS`)."""
+    """The settings of one ``gankit adapt`` run. ``None`` takes the pair's preset (:data:`PAIR_PRESETS`, then :data:`PRESETS`)."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 

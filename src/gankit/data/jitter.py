@@ -1,11 +1,10 @@
 """Random affine jitter of a batch of images: the source-side augmentation of domain adaptation.
 
 Small random shifts, rotations, scalings and shears of each labelled source image, drawn afresh at
-every step, as UDA work on digit pairs does for USPS -> MNIST (e.g. French et al., "Self-ensembling
-for visual domain adaptation", ICLR 2018, sec. 4: translation, rotation and scaling of the source).
-It teaches the label predictor that a digit keeps its class when its writer or the scanner moves it a
-little, which is most of what differs between two digit datasets. Only the source batch is jittered;
-the target items are never changed.
+every step: a common ingredient of unsupervised domain adaptation on digit pairs such as USPS -> MNIST.
+It teaches the label predictor that a digit keeps its class when the writer or the scanner moves,
+turns or stretches it a little, part of what differs between two digit datasets. Only the source
+batch is jittered; the target items are never changed.
 
 Each image draws its own parameters, uniformly within the bounds of an :class:`AffineJitter`:
 

@@ -35,11 +35,13 @@ class MLPFeatures(nn.Module):
 
 
 class ConvFeatures(nn.Module):
-    """Images (N x C x H x W, H = W >= 28) -> features (N x 32 * width).
+    """Images (N x C x H x W, H = W >= 16) -> features (N x 32 * width, or N x bottleneck).
 
     Two strided conv5x5 stages (``width`` and 2 ``width`` channels, 28 -> 14 -> 7) with batch norm,
     then an adaptive average pool to 4 x 4 so that one builder serves 28, 32 and 64 pixels. Strides
     instead of the paper's max pooling make it about 5x cheaper: it must train on a shared CPU.
+    With ``bottleneck > 0`` a Linear+BatchNorm+ReLU layer of that width ends it: fewer feature
+    directions for the domain classifier to read the domain from (digits -> mnist needs it).
     """
 
     def __init__(self, channels: int, width: int = 16, dropout: float = 0.1, bottleneck: int = 0):
