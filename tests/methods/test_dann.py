@@ -114,3 +114,16 @@ def test_dann_steps_lower_label_loss_and_push_domain_classifier_to_chance_on_moo
     # Without reversal the domain classifier separates the domains well; with it, it is near chance.
     assert err_so < 0.2
     assert abs(err_dann - 0.5) < abs(err_so - 0.5) - 0.15
+
+
+@pytest.mark.parametrize("bottleneck, out_dim", [(0, 32 * 8), (24, 24)])
+def test_dann_image_nets_with_and_without_a_bottleneck(bottleneck, out_dim):
+    torch.manual_seed(0)
+    nets = dann_nets((1, 28, 28), 10, width=8, bottleneck=bottleneck, domain_layers=2)
+    x = torch.randn(6, 1, 28, 28)
+    assert nets.features.out_dim == out_dim
+    assert nets.features(x).shape == (6, out_dim)
+    assert nets.classifier(nets.features(x)).shape == (6, 10) and nets.domain(nets.features(x)).shape == (6,)
+    n_linear = sum(isinstance(m, torch.nn.Linear) for m in nets.domain.modules())
+    assert n_linear == 3  # two hidden layers and the output
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in nets.features.modules()) == (1 if bottleneck else 0)
