@@ -23,7 +23,8 @@ def test_discriminator_has_no_batch_norm():
     D = ResNetDiscriminator(img_size=28, channels=1, width=8)
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in D.modules())
     x = torch.randn(4, 1, 28, 28)
-    assert torch.equal(D(x)[:2], D(x[:2]))
+    # Equal up to float rounding: oneDNN may pick a different convolution kernel for another batch size.
+    torch.testing.assert_close(D(x)[:2], D(x[:2]), rtol=1e-5, atol=1e-6)
 
 
 def test_registered_and_spectral_norm_switch():
