@@ -113,7 +113,7 @@ def markdown(result: dict) -> str:
     lines = [
         f"Mode coverage on PacGAN's synthetic mixtures (mean ± s.e. over {result['seeds']} seeds, 2500 samples each). "
         f"Run time {result['minutes']:.1f} min wall clock with {result['workers']} worker process(es) of one thread on a 2-core CPU "
-        f"shared with other engineers' jobs (load average {result['load_average_at_end'][2]:.1f} over the last 15 min); "
+        f"(load average {result['load_average_at_end'][2]:.1f} over the last 15 min, the workers included); "
         f"{result['cpu_minutes']:.1f} min of CPU time in all. "
         "Steps are G steps; s/run is the mean wall time of one run (ring / grid).",
         "",

@@ -20,8 +20,8 @@ import torch
 from gankit.config import RunConfig, load_config, validate
 from gankit.errors import UserError
 from gankit.images import save_samples_png, to_uint8
-from gankit.train import TrainResult, load_checkpoint, train_run
-from gankit.train.rundir import RunDir
+from gankit.train import TrainResult, train_run
+from gankit.train.restore import load_generator, run_config
 
 
 def default_run_dir(cfg_name: str) -> Path:
@@ -46,40 +46,12 @@ def train(cfg: RunConfig | None = None, run_dir: str | Path | None = None, *, pr
     return train_run(cfg, run_dir, resume=False, progress=progress)
 
 
-def run_config(run_dir: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """The resolved config of a run directory, with optional ``KEY=VALUE`` overrides."""
-    path = RunDir(run_dir).config_file
-    if not path.is_file():
-        raise UserError(f"{run_dir}: not a gankit run directory (no config.yaml)")
-    return load_config(path, overrides)
-
-
 def resume(run_dir: str | Path, overrides: list[str] | None = None, *, progress: bool = True) -> TrainResult:
     """Continue the run in ``run_dir`` from its newest checkpoint up to its (possibly new) step budget.
 
     ``overrides`` such as ``["train.steps=8000"]`` extend the budget.
     """
     return train_run(run_config(run_dir, overrides), run_dir, resume=True, progress=progress)
-
-
-def load_generator(run_dir: str | Path, device: str = "cpu"):
-    """The trained method of a run (its newest checkpoint), ready to ``sample``; returns (method, config)."""
-    from gankit.methods import build_method
-
-    cfg = run_config(run_dir)
-    ckpt = load_checkpoint(run_dir)
-    shape = tuple(ckpt.state["data_shape"]) if "data_shape" in ckpt.state else _data_shape(cfg)
-    method = build_method(cfg, shape, torch.device(device))
-    for name, module in method.modules.items():
-        module.load_state_dict(ckpt.module_state(name))
-    method.load_extra_state(ckpt.state.get("method", {}))
-    return method, cfg
-
-
-def _data_shape(cfg: RunConfig) -> tuple[int, ...]:
-    from gankit.data import load_from_config
-
-    return load_from_config(cfg.data).shape
 
 
 def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu") -> torch.Tensor:

@@ -17,6 +17,7 @@ import torch
 
 from gankit.data.fashion_mnist import cache_dir
 from gankit.errors import UserError
+from gankit.train.restore import load_generator
 from gankit.images import from_uint8
 from gankit.metrics.classes import class_coverage
 from gankit.metrics.extractors import default_extractor, extract, get_extractor
@@ -47,8 +48,6 @@ def load_npz(path: str | Path) -> torch.Tensor:
 
 
 def _generator_batches(run_dir: Path, n: int, seed: int, batch_size: int = 500) -> Iterator[torch.Tensor]:
-    from gankit.api import load_generator
-
     method, _ = load_generator(run_dir)
     g = torch.Generator().manual_seed(seed)
     for start in range(0, n, batch_size):
