@@ -29,24 +29,22 @@ from gankit.nets.pack import PackedDiscriminator
 RATIO_LOSSES = ("minimax", "non-saturating")
 
 
+def drs_scores(logits: torch.Tensor, max_logit: float | torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """F(x) + gamma = l - l_M - log(1 - exp(l - l_M - eps)); candidates above l_M are clamped to it."""
+    d = (logits - max_logit).clamp(max=0.0)
+    return d - torch.log1p(-torch.exp(d - eps))
+
+
 def drs_accept_prob(logits: torch.Tensor, max_logit: float | torch.Tensor, gamma: float | torch.Tensor = 0.0, eps: float = 1e-6) -> torch.Tensor:
     """DRS acceptance probabilities sigmoid(F(x)) for D's logits (Azadi et al. 2019, eq. 8).
 
     Args:
         logits: D's logits l(x) of candidate samples, any shape.
-        max_logit: l_M, the largest logit seen (candidates above it are clamped to it: always accepted).
+        max_logit: l_M, the largest logit seen (candidates above it are always accepted).
         gamma: the shift of F; larger rejects more.
         eps: keeps the log finite at l = l_M.
     """
-    d = (logits - max_logit).clamp(max=0.0)
-    f = d - torch.log1p(-torch.exp(d - eps)) - gamma
-    return torch.sigmoid(f)
-
-
-def drs_scores(logits: torch.Tensor, max_logit: float | torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """F(x) + gamma: the scores whose quantile sets gamma."""
-    d = (logits - max_logit).clamp(max=0.0)
-    return d - torch.log1p(-torch.exp(d - eps))
+    return torch.sigmoid(drs_scores(logits, max_logit, eps) - gamma)
 
 
 def calibrate_discriminator(method, batches: Iterator, steps: int = 500, lr: float = 1e-4) -> None:
