@@ -54,10 +54,22 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None, *, progress:
     return train_run(run_config(run_dir, overrides), run_dir, resume=True, progress=progress)
 
 
-def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu") -> torch.Tensor:
-    """``n`` samples (in [-1, 1]) from the generator of a run, reproducible by ``seed``."""
+def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu", jacobian_truncation: float = 0.0) -> torch.Tensor:
+    """``n`` samples (images in [-1, 1], or toy points) from the generator of a run, reproducible by ``seed``.
+
+    ``jacobian_truncation`` > 0 drops that fraction of latents where ||dG/dz|| is largest, the samples a
+    continuous G stretches across gaps between modes (JBT, Tanielian et al. 2020; see
+    :mod:`gankit.methods.truncation`). Exact norms for latents of up to 16 dimensions, else an estimate from
+    16 random directions.
+    """
+    from gankit.methods.truncation import truncated_latents
+
     method, _ = load_generator(run_dir, device)
-    z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
+    if jacobian_truncation:
+        probes = None if method.z_dim <= 16 else 16
+        z = truncated_latents(method.sample, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes, chunk=256)
+    else:
+        z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
     return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
 
 
