@@ -23,7 +23,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ from gankit.data.jitter import AffineJitter, jitter_images
 from gankit.data.stream import BatchStream
 from gankit.errors import UserError
 from gankit.methods import dann as D
+from gankit.methods.dann import FitResult
 from gankit.methods.subspace import subspace_alignment_accuracy
 from gankit.nets.dann import DANNNets, dann_nets
 from gankit.train.checkpoint import save_checkpoint
@@ -110,16 +111,6 @@ class AdaptConfig(BaseModel):
         if not self.augment:
             return AffineJitter()
         return AffineJitter(self.aug_shift, self.aug_rotate, self.aug_scale, self.aug_aspect, self.aug_shear)
-
-
-@dataclass
-class FitResult:
-    """One trained method for one seed."""
-
-    nets: DANNNets
-    target_acc: float
-    seconds: float
-    history: list[dict[str, float]] = field(default_factory=list)  # the rows of its metrics.csv
 
 
 @dataclass
@@ -304,7 +295,7 @@ def adapt(source: str, target: str, out: str | Path | None = None, *, seeds: int
     gap = None
     if all(m in summary for m in ("source_only", "dann", "target_only")):
         gap = gap_closed(summary["source_only"]["mean"], summary["dann"]["mean"], summary["target_only"]["mean"])
-    figures = dann_figures.make_figures(out, pair, runs, cfg)
+    figures = dann_figures.make_figures(out, pair, runs, cfg.feature_plot)
     total = time.monotonic() - t0
     result = AdaptResult(out, summary, gap, total, figures)
     write_results(result, cfg, pair)

@@ -1,4 +1,5 @@
-"""Image helpers that torchvision would normally provide (it has no CPU build here).
+"""Image helpers that torchvision would normally provide (it has no CPU build here), and the picture of
+a toy run's samples (a scatter plot of points).
 
 Images inside gankit are float tensors in [-1, 1], shape N x C x H x W.
 """
@@ -73,6 +74,31 @@ def save_samples_png(x: torch.Tensor, path: str | os.PathLike) -> Path:
     """Samples as a picture: images (N x C x H x W) as a grid, points of a toy distribution (N x D) as a scatter plot."""
     if x.ndim == 4:
         return save_grid(x, path)
-    from gankit.data.toy import save_points  # late import: toys need matplotlib
-
     return save_points(x, path)
+
+
+def save_points(x: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Save samples of a toy (N x D points) as a PNG scatter plot (1-D: a histogram): the toy's sample grid."""
+    import matplotlib  # late import: only toy runs need matplotlib here
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = x.detach().cpu().double().reshape(len(x), -1).numpy()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    if x.shape[1] == 1:
+        ax.hist(x[:, 0], bins=60, density=True, color="C0", label="G(z) samples")
+        ax.set_xlabel("x (data units)")
+        ax.set_ylabel("density (1 / unit of x)")
+    else:
+        ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color="C0", label="G(z) samples")
+        ax.set_xlabel("x1 (data units)")
+        ax.set_ylabel("x2 (data units)")
+        ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(f"{len(x)} generated samples ({path.stem})")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -188,32 +188,3 @@ def spiral() -> ToyDistribution:
     theta = np.linspace(np.pi / 2, 4 * np.pi, 1000)
     r = theta / (2 * np.pi)
     return _curve("spiral", np.stack([r * np.cos(theta), r * np.sin(theta)], 1), 0.05, np.zeros(1000, dtype=int))
-
-
-def save_points(x: torch.Tensor, path) -> "Path":
-    """Save samples of a toy (N x D points) as a PNG scatter plot (1-D: a histogram): the toy's sample grid."""
-    from pathlib import Path
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = x.detach().cpu().double().reshape(len(x), -1).numpy()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    if x.shape[1] == 1:
-        ax.hist(x[:, 0], bins=60, density=True, color="C0", label="G(z) samples")
-        ax.set_xlabel("x (data units)")
-        ax.set_ylabel("density (1 / unit of x)")
-    else:
-        ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color="C0", label="G(z) samples")
-        ax.set_xlabel("x1 (data units)")
-        ax.set_ylabel("x2 (data units)")
-        ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title(f"{len(x)} generated samples ({path.stem})")
-    ax.legend(loc="upper right", fontsize=8)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path

@@ -21,6 +21,7 @@ with p the training progress from 0 to 1, SGD with momentum 0.9, each batch half
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -73,6 +74,16 @@ class GradientReversal(nn.Module):
 
 
 # ----------------------------------------------------------------------------- schedules
+
+
+@dataclass
+class FitResult:
+    """One trained method (source_only, dann or target_only) for one seed."""
+
+    nets: DANNNets
+    target_acc: float
+    seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)  # the rows of its metrics.csv
 
 
 def lambda_schedule(p: float, gamma: float = 10.0) -> float:

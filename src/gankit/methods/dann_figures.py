@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from gankit.adapt import AdaptConfig, FitResult
     from gankit.data.domains import DomainPair
+    from gankit.methods.dann import FitResult
 
 COLOURS = {"source_only": "tab:blue", "dann": "tab:red", "target_only": "tab:green"}
 LABELS = {"source_only": "source only", "dann": "DANN", "target_only": "target only"}
@@ -146,13 +146,13 @@ def decision_boundary_figure(path: Path, pair: DomainPair, runs: dict[str, list[
     return path
 
 
-def make_figures(out: Path, pair: DomainPair, runs: dict[str, list[FitResult]], cfg: AdaptConfig) -> list[Path]:
-    """Every figure that the trained runs allow; returns their paths."""
+def make_figures(out: Path, pair: DomainPair, runs: dict[str, list[FitResult]], feature_plot: str = "pca") -> list[Path]:
+    """Every figure that the trained runs allow (features by ``feature_plot``: pca or tsne); returns their paths."""
     title = pair.name
     paths = []
     if any(runs.get(m) for m in ("source_only", "dann")):
         paths.append(domain_error_figure(out / "domain_error.png", runs, title))
-        paths.append(features_figure(out / "features.png", pair, runs, cfg.feature_plot))
+        paths.append(features_figure(out / "features.png", pair, runs, feature_plot))
     if runs:
         paths.append(target_accuracy_figure(out / "target_accuracy.png", runs, title))
     if not pair.is_image and pair.shape == (2,) and any(runs.get(m) for m in ("source_only", "dann")):

@@ -40,7 +40,7 @@ def jacobian_norms(sample: Callable[[torch.Tensor], torch.Tensor], z: torch.Tens
     """
     n, dim = z.shape
     if probes is None:
-        directions = [torch.zeros_like(z).index_fill_(1, torch.tensor([i], device=z.device), 1.0) for i in range(dim)]
+        directions = [e.expand(n, dim) for e in torch.eye(dim, dtype=z.dtype, device=z.device)]
     else:
         if probes <= 0:
             raise UserError(f"probes {probes}: the number of random directions must be positive")
