@@ -73,9 +73,22 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu",
     return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
 
 
-def save_samples(images: torch.Tensor, out: str | Path) -> Path:
-    """Write samples as a PNG (a grid of images, or a scatter plot of toy points), or as raw arrays in an
-    ``.npz`` (``images``: uint8 N x H x W x C; toy samples as ``points``: float32 N x D)."""
+def interpolate(run_dir: str | Path, rows: int = 8, steps: int = 10, mode: str = "slerp", seed: int = 0, device: str = "cpu") -> torch.Tensor:
+    """``rows`` latent interpolations of ``steps`` samples each (``rows * steps`` samples, row after row)
+    between random pairs of latents, reproducible by ``seed``; ``mode`` is ``slerp`` (default: keeps the
+    latent norm G was trained on) or ``lerp``. See :mod:`gankit.methods.latent`; save with
+    ``save_samples(x, "walk.png", nrow=steps)``."""
+    from gankit.methods.latent import interpolation_latents
+
+    method, _ = load_generator(run_dir, device)
+    z = interpolation_latents(rows, steps, method.z_dim, mode, seed)
+    return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
+
+
+def save_samples(images: torch.Tensor, out: str | Path, nrow: int | None = None) -> Path:
+    """Write samples as a PNG (a grid of images, ``nrow`` per row (default: square), or a scatter plot of
+    toy points), or as raw arrays in an ``.npz`` (``images``: uint8 N x H x W x C; toy samples as
+    ``points``: float32 N x D)."""
     out = Path(out)
     if out.suffix == ".npz":
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +99,7 @@ def save_samples(images: torch.Tensor, out: str | Path) -> Path:
         return out
     if out.suffix.lower() != ".png":
         raise UserError(f"{out}: the output must end in .png or .npz")
-    return save_samples_png(images, out)
+    return save_samples_png(images, out, nrow=nrow)
 
 
 def evaluate(source, against: str = "fashion-mnist:test", **kwargs) -> dict:
@@ -106,4 +119,4 @@ def adapt(source: str, target: str, out: str | Path | None = None, **settings):
     return _adapt(source, target, out, **settings)
 
 
-__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "save_samples", "evaluate", "adapt"]
+__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "interpolate", "save_samples", "evaluate", "adapt"]

@@ -70,10 +70,11 @@ def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
 
 
-def save_samples_png(x: torch.Tensor, path: str | os.PathLike) -> Path:
-    """Samples as a picture: images (N x C x H x W) as a grid, points of a toy distribution (N x D) as a scatter plot."""
+def save_samples_png(x: torch.Tensor, path: str | os.PathLike, nrow: int | None = None) -> Path:
+    """Samples as a picture: images (N x C x H x W) as a grid of ``nrow`` per row (default: square), points
+    of a toy distribution (N x D) as a scatter plot."""
     if x.ndim == 4:
-        return save_grid(x, path)
+        return save_grid(x, path, nrow=nrow)
     return save_points(x, path)
 
 

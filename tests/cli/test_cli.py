@@ -59,3 +59,17 @@ def test_sample_with_jacobian_truncation(tmp_path, capsys):
     assert main(["sample", "--run", str(run), "--jacobian-truncation", "1", "--out", str(tmp_path / "u.npz")]) == 2
     assert "--jacobian-truncation 1.0" in capsys.readouterr().err
     assert not (tmp_path / "u.npz").exists()
+
+
+def test_interpolate_writes_one_walk_per_row_and_agrees_with_the_api(tmp_path, tiny_overrides, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--run-dir", str(run), "--steps", "2", "--no-progress", *tiny_overrides]) == 0
+    assert main(["interpolate", "--run", str(run), "--rows", "3", "--steps", "4", "--out", str(tmp_path / "w.png")]) == 0
+    # 4 columns by 3 rows of 28 px images with 2 px padding, the grid upscaled x2 for viewing
+    assert Image.open(tmp_path / "w.png").size == (2 * (4 * 30 + 2), 2 * (3 * 30 + 2))
+    assert main(["interpolate", "--run", str(run), "--rows", "3", "--steps", "4", "--out", str(tmp_path / "w.npz")]) == 0
+    walks = gankit.interpolate(run, rows=3, steps=4)
+    np.testing.assert_array_equal(gankit.images.to_uint8(walks), np.load(tmp_path / "w.npz")["images"])
+    capsys.readouterr()
+    assert main(["interpolate", "--run", str(run), "--steps", "1", "--out", str(tmp_path / "bad.png")]) == 2
+    assert "steps 1" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
