@@ -85,6 +85,40 @@ def interpolate(run_dir: str | Path, rows: int = 8, steps: int = 10, mode: str =
     return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
 
 
+def invert(run_dir: str | Path, images: torch.Tensor, mask: str = "none", steps: int = 500, restarts: int = 4, lr: float = 0.05,
+           prior: float = 1e-3, seed: int = 0, device: str = "cpu", progress: bool = False) -> dict:
+    """Find latents whose images match ``images`` (N x C x H x W in [-1, 1]) on the pixels that ``mask``
+    keeps, and fill the rest from G: inversion (``mask="none"``) and inpainting (``center``, ``left``,
+    ``right``, ``top``, ``bottom``, ``random:P``). See :mod:`gankit.methods.inversion`.
+
+    Returns a dict of tensors: ``original``, ``masked`` (hidden pixels at 0, mid-grey), ``reconstruction``
+    (G(z)), ``filled`` (known pixels kept, hidden ones from G), ``z``, and per image ``known_mse``,
+    ``hidden_mse`` (filled against the original on the hidden pixels) and ``hidden_mse_mean_fill`` (the
+    same for a fill with the mean of the known pixels: the baseline G should beat).
+    """
+    from gankit.methods.inversion import inpaint, make_mask
+
+    method, _ = load_generator(run_dir, device)
+    if not hasattr(method, "decode"):
+        raise UserError(f"{run_dir}: this run's model has no differentiable generator to invert")
+    x = images.to(device)
+    with torch.no_grad():
+        out_shape = method.sample(torch.zeros(1, method.z_dim, device=device)).shape[1:]
+    if tuple(x.shape[1:]) != tuple(out_shape):
+        raise UserError(f"images of shape {tuple(x.shape[1:])} do not match the generator's output {tuple(out_shape)}")
+    m = make_mask(mask, tuple(x.shape[1:]), seed=seed).to(device).expand_as(x)
+    filled, inv = inpaint(method.decode, x, m, method.z_dim, steps=steps, lr=lr, prior=prior, restarts=restarts, seed=seed, progress=progress)
+    hidden = (1 - m).flatten(1)
+    n_hidden = hidden.sum(1)
+    mean_fill = (x * m).flatten(1).sum(1) / m.flatten(1).sum(1).clamp_min(1)
+    hidden_mse = ((filled - x).flatten(1).pow(2) * hidden).sum(1) / n_hidden.clamp_min(1)
+    baseline = ((mean_fill[:, None] - x.flatten(1)).pow(2) * hidden).sum(1) / n_hidden.clamp_min(1)
+    nan = torch.full_like(hidden_mse, float("nan"))
+    return {"original": x.cpu(), "masked": (x * m).cpu(), "reconstruction": inv.reconstruction.detach().cpu(), "filled": filled.detach().cpu(),
+            "z": inv.z.cpu(), "known_mse": inv.known_mse.cpu(),
+            "hidden_mse": torch.where(n_hidden > 0, hidden_mse, nan).cpu(), "hidden_mse_mean_fill": torch.where(n_hidden > 0, baseline, nan).cpu()}
+
+
 def save_samples(images: torch.Tensor, out: str | Path, nrow: int | None = None) -> Path:
     """Write samples as a PNG (a grid of images, ``nrow`` per row (default: square), or a scatter plot of
     toy points), or as raw arrays in an ``.npz`` (``images``: uint8 N x H x W x C; toy samples as
@@ -119,4 +153,4 @@ def adapt(source: str, target: str, out: str | Path | None = None, **settings):
     return _adapt(source, target, out, **settings)
 
 
-__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "interpolate", "save_samples", "evaluate", "adapt"]
+__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "interpolate", "invert", "save_samples", "evaluate", "adapt"]

@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 from PIL import Image
 
 import gankit
@@ -73,3 +74,24 @@ def test_interpolate_writes_one_walk_per_row_and_agrees_with_the_api(tmp_path, t
     capsys.readouterr()
     assert main(["interpolate", "--run", str(run), "--steps", "1", "--out", str(tmp_path / "bad.png")]) == 2
     assert "steps 1" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
+
+
+def test_invert_and_inpaint_from_the_command_line(tmp_path, tiny_overrides, capsys):
+    import json
+
+    import pytest
+
+    run = tmp_path / "run"
+    assert main(["train", "--run-dir", str(run), "--steps", "2", "--no-progress", *tiny_overrides]) == 0
+    capsys.readouterr()
+    assert main(["invert", "--run", str(run), "-n", "3", "--steps", "5", "--restarts", "2", "--mask", "left",
+                 "--out", str(tmp_path / "inp.png"), "--json", str(tmp_path / "inp.json"), "--no-progress"]) == 0
+    assert "hidden_mse" in capsys.readouterr().out
+    # rows: originals, masked, G(z), filled; 3 images per row
+    assert Image.open(tmp_path / "inp.png").size == (2 * (3 * 30 + 2), 2 * (4 * 30 + 2))
+    summary = json.loads((tmp_path / "inp.json").read_text())
+    assert summary["images"] == 3 and len(summary["per_image"]["hidden_mse"]) == 3
+    assert main(["invert", "--run", str(run), "--mask", "diagonal", "--out", str(tmp_path / "bad.png")]) == 2
+    assert "mask 'diagonal'" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
+    with pytest.raises(gankit.errors.UserError, match="do not match"):
+        gankit.invert(run, torch.zeros(2, 1, 32, 32))

@@ -62,3 +62,17 @@ def test_mlp_gan_moves_the_generated_mean_toward_a_1d_gaussian():
     end = gan.sample(z).mean().item()
     assert abs(end - 3.0) < 0.5 * abs(start - 3.0)  # at least halfway there
     assert abs(end - 3.0) < 0.5
+
+
+def test_decode_is_sample_with_gradients():
+    from gankit.config import RunConfig
+    from gankit.methods import build_method
+
+    cfg = RunConfig.model_validate({"model": {"g_width": 8, "d_width": 8}})
+    method = build_method(cfg, (1, 28, 28), torch.device("cpu"))
+    z = torch.randn(3, method.z_dim, requires_grad=True)
+    x = method.decode(z)
+    torch.testing.assert_close(x.detach(), method.sample(z))
+    x.sum().backward()
+    assert z.grad is not None and z.grad.abs().sum() > 0
+    assert method.G.training  # decode put G back in training mode

@@ -14,7 +14,7 @@ from gankit import __version__
 from gankit.errors import UserError
 
 # The sub-commands, in the order `gankit --help` lists them.
-SUBCOMMANDS = ["gankit.cli.train", "gankit.cli.sample", "gankit.cli.interpolate", "gankit.cli.evaluate", "gankit.cli.train_classifier", "gankit.cli.lab", "gankit.cli.adapt", "gankit.cli.data"]
+SUBCOMMANDS = ["gankit.cli.train", "gankit.cli.sample", "gankit.cli.interpolate", "gankit.cli.invert", "gankit.cli.evaluate", "gankit.cli.train_classifier", "gankit.cli.lab", "gankit.cli.adapt", "gankit.cli.data"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,8 @@ A method is an object with
     ``optimizers``  dict of their optimizers,
     ``step(batches) -> dict``  one training iteration, drawing minibatches from ``batches``;
                     returns the scalars to log (0-dim tensors, not synced per step),
-    ``sample(z)``   images from latent codes, ``z_dim``, and
+    ``sample(z)``   images from latent codes (no gradients), ``z_dim``,
+    ``decode(z)``   the same images, differentiable in ``z`` (inversion and inpainting), and
     ``extra_state()`` / ``load_extra_state(d)`` for anything else to checkpoint.
 The training loop (:mod:`gankit.train.loop`) knows nothing more than this.
 
@@ -28,6 +29,8 @@ class Method(Protocol):
     def step(self, batches: Iterator) -> dict[str, torch.Tensor]: ...
 
     def sample(self, z: torch.Tensor) -> torch.Tensor: ...
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor: ...
 
     def extra_state(self) -> dict[str, Any]: ...
 

@@ -125,14 +125,19 @@ class GAN:
             sched.step()
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
-    @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """G(z), differentiable in z (inversion, inpainting): the sampling G in eval mode."""
         G = self.tricks.G_ema if self.tricks.G_ema is not None else self.G  # the EMA of G when it is kept
         was_training = G.training
         G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
-        x = G(z.to(self.device))
-        G.train(was_training)
-        return x
+        try:
+            return G(z.to(self.device))
+        finally:
+            G.train(was_training)
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decode(z)
 
     def extra_state(self) -> dict[str, Any]:
         state = {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}

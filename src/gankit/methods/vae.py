@@ -57,13 +57,18 @@ class VAE:
         self.opt.step()
         return {"loss": loss.detach(), "recon": recon.detach(), "kl": kl.detach()}
 
-    @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's mean image for z, differentiable in z (inversion, inpainting)."""
         was_training = self.decoder.training
         self.decoder.eval()  # batch norm uses running statistics
-        x = self.mean_image(self.decoder(z.to(self.device)))
-        self.decoder.train(was_training)
-        return x
+        try:
+            return self.mean_image(self.decoder(z.to(self.device)))
+        finally:
+            self.decoder.train(was_training)
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decode(z)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
