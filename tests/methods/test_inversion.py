@@ -47,6 +47,7 @@ def test_masks_hide_what_their_names_say():
     left = make_mask("left", (3, 8, 8))
     assert left[..., :4].sum() == 0 and left[..., 4:].min() == 1
     assert make_mask("none", (1, 4, 4)).min() == 1
+    assert make_mask("none", (2,)).shape == (1, 2)  # toy points can be inverted, not masked
     hidden = 1 - make_mask("random:0.3", (1, 64, 64), seed=1).mean()
     assert hidden.item() == pytest.approx(0.3, abs=0.03)
 
@@ -55,6 +56,11 @@ def test_masks_hide_what_their_names_say():
 def test_unknown_masks_are_user_errors(kind):
     with pytest.raises(UserError, match="mask"):
         make_mask(kind, (1, 8, 8))
+
+
+def test_image_masks_on_points_are_user_errors():
+    with pytest.raises(UserError, match="for images"):
+        make_mask("center", (2,))
 
 
 def test_bad_budgets_are_user_errors():

@@ -95,10 +95,12 @@ def make_mask(kind: str, shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
     """A 1 x C x H x W mask (1 = known) by name: ``center`` (the middle half of each side hidden),
     ``left`` / ``right`` / ``top`` / ``bottom`` (that half hidden), ``random:P`` (each pixel hidden with
     probability P), ``none`` (all known)."""
+    if kind == "none":
+        return torch.ones(1, *shape)
+    if len(shape) != 3:
+        raise UserError(f"mask '{kind}': masks other than none are for images (C x H x W), not data of shape {tuple(shape)}")
     c, h, w = shape
     mask = torch.ones(1, c, h, w)
-    if kind == "none":
-        return mask
     if kind == "center":
         mask[..., h // 4 : h - h // 4, w // 4 : w - w // 4] = 0
     elif kind in ("left", "right", "top", "bottom"):
