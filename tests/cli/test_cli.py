@@ -95,3 +95,5 @@ def test_invert_and_inpaint_from_the_command_line(tmp_path, tiny_overrides, caps
     assert "mask 'diagonal'" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
     with pytest.raises(gankit.errors.UserError, match="do not match"):
         gankit.invert(run, torch.zeros(2, 1, 32, 32))
+    res = gankit.invert(run, torch.zeros(2, 1, 28, 28), steps=3, restarts=1)
+    assert res["filled"].shape == (2, 1, 28, 28) and res["z"].shape == (2, 100)

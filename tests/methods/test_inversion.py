@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch import nn
 
 from gankit.errors import UserError
 from gankit.methods.inversion import inpaint, invert, make_mask
@@ -66,3 +67,11 @@ def test_image_masks_on_points_are_user_errors():
 def test_bad_budgets_are_user_errors():
     with pytest.raises(UserError, match="steps 0"):
         invert(linear_g, torch.zeros(1, 12), 3, steps=0)
+
+
+def test_only_the_latent_is_optimised():
+    G = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 12))
+    before = [q.detach().clone() for q in G.parameters()]
+    invert(G, torch.randn(4, 12), 3, steps=20)
+    assert all(q.grad is None for q in G.parameters())
+    assert all(torch.equal(a, q) for a, q in zip(before, G.parameters()))

@@ -73,8 +73,9 @@ def invert(decode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, z_di
 
     for _ in tqdm(range(steps), disable=not progress, desc="inverting", leave=False):
         loss, _ = objective(z)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()  # the starts are independent: summing keeps each one's gradient its own
+        # the gradient for z alone: G's weights get none (and keep whatever .grad they had). The starts are
+        # independent, so summing their losses keeps each one's gradient its own.
+        (z.grad,) = torch.autograd.grad(loss.sum(), [z])
         opt.step()
     with torch.no_grad():
         loss, mse = objective(z)
