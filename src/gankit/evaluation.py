@@ -17,7 +17,6 @@ import torch
 
 from gankit.data.fashion_mnist import cache_dir
 from gankit.errors import UserError
-from gankit.train.restore import load_generator
 from gankit.images import from_uint8
 from gankit.metrics.classes import class_coverage
 from gankit.metrics.extractors import default_extractor, extract, get_extractor
@@ -27,6 +26,7 @@ from gankit.metrics.kid import kid
 from gankit.metrics.memorisation import memorisation
 from gankit.metrics.prdc import prdc
 from gankit.metrics.reference import parse_against, reference_features
+from gankit.train.restore import load_generator
 
 METRICS = ("fid", "kid", "is", "pr", "dc", "classes", "memorisation")
 DEFAULT_METRICS = METRICS

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from gankit.methods.latent import MODES
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("interpolate", help="latent interpolations of a trained run (a PNG grid, one walk per row)",
@@ -13,7 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.png (a grid, one interpolation per row) or FILE.npz")
     p.add_argument("--rows", type=int, default=8, help="interpolations (default 8)")
     p.add_argument("--steps", type=int, default=10, help="samples per interpolation, both ends included (default 10)")
-    p.add_argument("--mode", choices=["slerp", "lerp"], default="slerp", help="spherical (default) or linear")
+    p.add_argument("--mode", choices=MODES, default="slerp", help="spherical (default) or linear")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=run)

@@ -41,9 +41,8 @@ def mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     depth = cfg.depth or 2
     # Images are bounded in [-1, 1], so G ends in tanh; toy data (vectors) is unbounded.
     squash = len(data_shape) == 3
-    scale = getattr(cfg, "data_scale", 1.0)
-    G = MLPGenerator(cfg.z_dim, data_shape, hidden=cfg.g_width, depth=depth, tanh=squash, scale=scale)
-    D = MLPDiscriminator(data_shape, hidden=cfg.d_width, depth=depth, scale=scale)
+    G = MLPGenerator(cfg.z_dim, data_shape, hidden=cfg.g_width, depth=depth, tanh=squash, scale=cfg.data_scale)
+    D = MLPDiscriminator(data_shape, hidden=cfg.d_width, depth=depth, scale=cfg.data_scale)
     return G, D
 
 
