@@ -2,7 +2,7 @@
 
 For each toy and method (GAN, GAN + minibatch discrimination, PacGAN2, PacGAN4, unrolled GAN, every loss in
 gankit.losses.LOSSES beyond the original two, gankit's best recipe, the same trained recipe sampled with
-Jacobian-based truncation (gankit.methods.truncation), and a GMM fitted by EM), train with
+Jacobian-based truncation (gankit.sampling.truncation), and a GMM fitted by EM), train with
 ``--seeds`` seeds, draw 2,500 samples and compute modes captured, % high-quality samples and reverse KL
 (gankit.metrics.modes); report mean and standard error over seeds. Prints JSON and writes a markdown table
 with PacGAN's published rows beside ours. The best *GAN* row is reported separately (the GMM is the
@@ -50,7 +50,7 @@ BEST_RECIPE = ["train.batch_size=512", "model.depth=3", "optim.g_lr=1e-3", "opti
                "optim.lr_schedule=linear", "optim.lr_decay_start=0.2", "train.steps=8000"]
 DATA_SCALE = {"ring": 1.0, "grid": 4.0}
 # The best recipe's G sampled a second way: Jacobian-based truncation (Tanielian et al. 2020,
-# gankit.methods.truncation) drops the JBT_RATIO of latents where ||dG/dz|| is largest, i.e. the samples G
+# gankit.sampling.truncation) drops the JBT_RATIO of latents where ||dG/dz|| is largest, i.e. the samples G
 # stretches across the gaps between modes. Same trained G, so the row costs no training; JBT_SWEEP ratios
 # are reported in the JSON to show the trade-off (high quality up, reverse KL slowly up).
 JBT_RATIO = 0.2
@@ -108,7 +108,7 @@ def run_one(toy_name: str, overrides: list[str] | None, seed: int, quick: bool, 
         model = train_toy(toy_config(toy_name, overrides + extra + [f"train.seed={seed}"])).method
     m = toy_mode_metrics(generate(model, NUM_SAMPLES, seed=10_000 + seed), toy)
     if jbt:
-        from gankit.methods.truncation import jacobian_norms, truncated_latents
+        from gankit.sampling.truncation import jacobian_norms, truncated_latents
 
         if seed == 0:  # for the figure: plain samples and their Jacobian norms
             z = torch.randn(NUM_SAMPLES, model.z_dim, generator=torch.Generator().manual_seed(10_000 + seed))

@@ -87,16 +87,16 @@ def flops_per_step(cfg, device: torch.device) -> float:
     """FLOPs of one gankit training step (D step + G step, forward and backward), counted once."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from gankit.data.stream import BatchStream
-    from gankit.data import TensorData
+    from gankit.data import RunData, TensorData
     from gankit.methods import build_method
+    from gankit.train.context import TrainContext
 
     shape = (cfg.data.channels or 1, cfg.data.img_size or 28, cfg.data.img_size or 28)
     data = TensorData(x=torch.zeros(cfg.train.batch_size * 2, *shape))
-    method = build_method(cfg, shape, device)
-    batches = BatchStream(data, cfg.train.batch_size, device=device)
+    method = build_method(cfg, data.spec, device)
+    method.setup(TrainContext(RunData({"train": data}), device, cfg.train.batch_size, cfg.train.steps))
     with FlopCounterMode(display=False) as counter:
-        method.step(batches)
+        method.step()
     return float(counter.get_total_flops())
 
 

@@ -16,8 +16,8 @@ def test_default_and_overrides():
     assert cfg.model.arch == "dcgan" and cfg.data.name == "fashion-mnist"
 
 
-@pytest.mark.parametrize("name", shipped_configs())
-def test_every_shipped_config_loads_and_builds(name):
+@pytest.mark.parametrize("name", [n for n in shipped_configs() if load_config(n).method == "gan"])
+def test_every_shipped_gan_config_loads_and_builds(name):
     cfg = load_config(name)
     assert cfg.gan.loss in LOSSES
     shape = (cfg.data.channels or 1, cfg.data.img_size or 28, cfg.data.img_size or 28)

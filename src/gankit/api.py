@@ -20,8 +20,9 @@ import torch
 from gankit.config import RunConfig, load_config, validate
 from gankit.errors import UserError
 from gankit.images import save_samples_png, to_uint8
+from gankit.methods import METHODS  # the built-in methods register themselves (and their config sections)
 from gankit.train import TrainResult, train_run
-from gankit.train.restore import load_generator, run_config
+from gankit.train.restore import load_generator, load_method, run_config
 
 
 def default_run_dir(cfg_name: str) -> Path:
@@ -33,14 +34,17 @@ def train(cfg: RunConfig | None = None, run_dir: str | Path | None = None, *, pr
 
     Args:
         cfg: a :class:`RunConfig` (see :func:`load_config`); None for the default.
-        run_dir: where to write; default ``runs/<arch>-<dataset>-<time>``.
+        run_dir: where to write; default ``runs/<arch or method>-<dataset>-<time>``.
         progress: show a progress bar.
 
     Returns:
         A :class:`TrainResult` with the run directory, last step, images/s and the last sample grid.
     """
     cfg = cfg or load_config()
-    run_dir = Path(run_dir) if run_dir else default_run_dir(f"{cfg.model.arch if cfg.method == 'gan' else cfg.method}-{cfg.data.name.replace(':', '-').replace('/', '-')}")
+    label = METHODS[cfg.method].label
+    data = cfg.data.name if cfg.data.target is None else f"{cfg.data.name}-{cfg.data.target}"
+    stem = f"{label(cfg) if label else cfg.method}-{data.replace(':', '-').replace('/', '-')}"
+    run_dir = Path(run_dir) if run_dir else default_run_dir(stem)
     if (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").iterdir()):
         raise UserError(f"{run_dir}: already holds a run; continue it with --resume {run_dir} or choose another --run-dir")
     return train_run(cfg, run_dir, resume=False, progress=progress)
@@ -59,10 +63,10 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu",
 
     ``jacobian_truncation`` > 0 drops that fraction of latents where ||dG/dz|| is largest, the samples a
     continuous G stretches across gaps between modes (JBT, Tanielian et al. 2020; see
-    :mod:`gankit.methods.truncation`). Exact norms for latents of up to 16 dimensions, else an estimate from
+    :mod:`gankit.sampling.truncation`). Exact norms for latents of up to 16 dimensions, else an estimate from
     16 random directions.
     """
-    from gankit.methods.truncation import truncated_latents
+    from gankit.sampling.truncation import truncated_latents
 
     method, _ = load_generator(run_dir, device)
     if jacobian_truncation:
@@ -76,9 +80,9 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu",
 def interpolate(run_dir: str | Path, rows: int = 8, steps: int = 10, mode: str = "slerp", seed: int = 0, device: str = "cpu") -> torch.Tensor:
     """``rows`` latent interpolations of ``steps`` samples each (``rows * steps`` samples, row after row)
     between random pairs of latents, reproducible by ``seed``; ``mode`` is ``slerp`` (default: keeps the
-    latent norm G was trained on) or ``lerp``. See :mod:`gankit.methods.latent`; save with
+    latent norm G was trained on) or ``lerp``. See :mod:`gankit.sampling.latent`; save with
     ``save_samples(x, "walk.png", nrow=steps)``."""
-    from gankit.methods.latent import interpolation_latents
+    from gankit.sampling.latent import interpolation_latents
 
     method, _ = load_generator(run_dir, device)
     z = interpolation_latents(rows, steps, method.z_dim, mode, seed)
@@ -89,14 +93,14 @@ def invert(run_dir: str | Path, images: torch.Tensor, mask: str = "none", steps:
            prior: float = 1e-3, seed: int = 0, device: str = "cpu", progress: bool = False) -> dict:
     """Find latents whose images match ``images`` (N x C x H x W in [-1, 1]) on the pixels that ``mask``
     keeps, and fill the rest from G: inversion (``mask="none"``) and inpainting (``center``, ``left``,
-    ``right``, ``top``, ``bottom``, ``random:P``). See :mod:`gankit.methods.inversion`.
+    ``right``, ``top``, ``bottom``, ``random:P``). See :mod:`gankit.sampling.inversion`.
 
     Returns a dict of tensors: ``original``, ``masked`` (hidden pixels at 0, mid-grey), ``reconstruction``
     (G(z)), ``filled`` (known pixels kept, hidden ones from G), ``z``, and per image ``known_mse``,
     ``hidden_mse`` (filled against the original on the hidden pixels) and ``hidden_mse_mean_fill`` (the
     same for a fill with the mean of the known pixels: the baseline G should beat).
     """
-    from gankit.methods.inversion import inpaint, make_mask
+    from gankit.sampling.inversion import inpaint, make_mask
 
     method, _ = load_generator(run_dir, device)
     if not hasattr(method, "decode"):
@@ -153,4 +157,4 @@ def adapt(source: str, target: str, out: str | Path | None = None, **settings):
     return _adapt(source, target, out, **settings)
 
 
-__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "sample", "interpolate", "invert", "save_samples", "evaluate", "adapt"]
+__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "load_method", "sample", "interpolate", "invert", "save_samples", "evaluate", "adapt"]

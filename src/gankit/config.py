@@ -1,8 +1,12 @@
 """Typed run configuration: one model per concept, composed into :class:`RunConfig`.
 
-Configs are YAML files validated by pydantic (unknown keys, wrong types and impossible values
-are errors). ``KEY=VALUE`` overrides address any key by its dotted name, e.g. ``optim.g_lr=1e-4``.
-The shipped presets live in ``gankit/configs/*.yaml`` and are addressed by their stem.
+Every run has ``method``, ``data``, ``train`` and ``eval``; each method registers its own sections
+(:func:`register_method_config`: the GAN's ``model``, ``gan`` and ``optim``, the VAE's ``vae``, DANN's
+``dann``), so ``method: NAME`` selects the sections a config may hold. Configs are YAML files validated
+by pydantic (unknown keys, wrong types and impossible values are errors, reported on one line by
+:func:`explain`). ``KEY=VALUE`` overrides (:func:`parse_override`, the one parser every command uses)
+address any key by its dotted name, e.g. ``optim.g_lr=1e-4``. The shipped presets live in
+``gankit/configs/*.yaml`` and are addressed by their stem.
 """
 
 from __future__ import annotations
@@ -10,23 +14,26 @@ from __future__ import annotations
 import copy
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from gankit.errors import UserError
 
 DEFAULT_CONFIG = "dcgan-fashion-mnist"
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
     # Unknown keys are errors: a typo must never be silently ignored.
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class DataConfig(_Section):
-    name: str = "fashion-mnist"  # fashion-mnist | mnist-5k | folder:PATH | a toy distribution
+class DataConfig(Section):
+    name: str = "fashion-mnist"  # fashion-mnist | mnist-5k | folder:PATH | a toy distribution | a source domain
+    target: str | None = None  # a second domain (gankit.data.domains): name is then the labelled source domain
+    seed: int = 0  # the seed of data-side randomness: a domain pair's split, MNIST-M's patches, moons' samples
     split: Literal["train", "test"] = "train"
     root: str | None = None  # a folder holding the dataset's files, tried before the defaults
     img_size: int | None = None  # None: the dataset's native size
@@ -40,76 +47,7 @@ class DataConfig(_Section):
         return v
 
 
-class ModelConfig(_Section):
-    arch: Literal["dcgan", "mlp", "resnet", "began"] = "dcgan"  # began: auto-encoder D (gan.loss=began)
-    z_dim: int = Field(100, gt=0)
-    g_width: int = Field(64, gt=0)  # conv: channels of the last G block; mlp: hidden units
-    d_width: int = Field(64, gt=0)  # conv: channels of the first D block; mlp: hidden units
-    depth: int | None = Field(None, gt=0)  # conv: up/down-sampling stages; mlp: hidden layers
-    spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
-    minibatch_kernels: int = Field(0, ge=0)  # minibatch discrimination kernels B in D (Salimans et al. 2016); 0: off
-    minibatch_kernel_dim: int = Field(5, gt=0)  # the dimension C each minibatch kernel compares in
-    data_scale: float = Field(1.0, gt=0)  # mlp: D sees x / data_scale, G emits data_scale * output (unit-range nets)
-
-
-class GANConfig(_Section):
-    loss: str = "non-saturating"  # a name in gankit.losses.LOSSES
-    d_steps: int = Field(1, gt=0)  # k discriminator steps per generator step
-    pack: int = Field(1, gt=0)  # PacGAN: D sees this many samples at once (Lin et al. 2018); 1: off
-    unrolled_steps: int = Field(0, ge=0)  # unrolled GAN: G sees D this many steps ahead (Metz et al. 2017); 0: off
-    # Regularisers and tricks (docs/losses.md, gankit.methods.tricks); the defaults switch them all off.
-    penalty: Literal["none", "wgan-gp", "dragan", "r1"] = "none"  # gradient penalty on D
-    penalty_weight: float = Field(10.0, ge=0)  # lambda (WGAN-GP, DRAGAN) or gamma (R1)
-    clip_weights: float | None = Field(None, gt=0)  # WGAN weight clipping to [-c, c] after each D step
-    label_smoothing: float = Field(0.0, ge=0, lt=0.5)  # one-sided: real target 1 - s
-    instance_noise: float = Field(0.0, ge=0)  # std of Gaussian noise on D's inputs at step 0
-    instance_noise_steps: int | None = Field(None, gt=0)  # anneal it linearly to 0 over this many steps (None: train.steps)
-    feature_matching: float = Field(0.0, ge=0)  # weight of Salimans et al.'s feature-matching term in G's loss
-    historical_averaging: float = Field(0.0, ge=0)  # weight of ||theta - mean of past theta||^2, both players
-    ema_decay: float = Field(0.0, ge=0, lt=1)  # > 0: keep an EMA copy of G, used for sampling
-    diffaugment: str = ""  # DiffAugment policy: comma-separated of translation, cutout, color
-    began_gamma: float = Field(0.5, gt=0, le=1)  # BEGAN's diversity ratio
-    began_lambda_k: float = Field(1e-3, ge=0)  # BEGAN's gain of the k_t control
-
-    @field_validator("diffaugment")
-    @classmethod
-    def _valid_policy(cls, v: str) -> str:
-        from gankit.nets.augment import AUGMENTS  # late import: nets must not depend on config
-
-        unknown = [p for p in v.split(",") if p.strip() and p.strip() not in AUGMENTS]
-        if unknown:
-            raise ValueError(f"unknown augmentation '{unknown[0]}' (known: {', '.join(AUGMENTS)})")
-        return ",".join(p.strip() for p in v.split(",") if p.strip())
-
-
-class VAEConfig(_Section):
-    """The VAE baseline (method: vae); its latent size is model.z_dim and it trains with optim.g_lr."""
-
-    arch: Literal["conv", "mlp"] = "conv"  # encoder/decoder family
-    width: int = Field(32, gt=0)  # conv: channels at full resolution; mlp: hidden units
-    recon: Literal["bernoulli", "gaussian"] = "bernoulli"  # -log p(x|z): cross-entropy or squared error
-    sigma: float = Field(0.1, gt=0)  # the decoder's std for recon=gaussian
-    beta: float = Field(1.0, ge=0)  # weight of the KL term (1: the ELBO)
-
-
-class OptimConfig(_Section):
-    g_lr: float = Field(2e-4, gt=0)
-    d_lr: float = Field(2e-4, gt=0)
-    betas: tuple[float, float] = (0.5, 0.999)
-    # Learning-rate schedule of both players (gankit.methods.schedule); constant keeps the base rates.
-    lr_schedule: Literal["constant", "linear", "cosine"] = "constant"
-    lr_decay_start: float = Field(0.0, ge=0, lt=1)  # fraction of train.steps before the decay begins
-    lr_final_factor: float = Field(0.0, ge=0, le=1)  # the rate at the last step, as a fraction of the base rate
-
-    @field_validator("betas")
-    @classmethod
-    def _valid_betas(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if not all(0.0 <= b < 1.0 for b in v):
-            raise ValueError(f"betas must lie in [0, 1), got {list(v)}")
-        return v
-
-
-class TrainConfig(_Section):
+class TrainConfig(Section):
     steps: int = Field(3500, gt=0)  # generator steps in the whole run
     minutes: float | None = Field(None, gt=0)  # wall-clock budget; stops early (checkpointed) when spent
     batch_size: int = Field(64, gt=0)  # the global batch: under torchrun each process takes batch_size / world_size
@@ -133,46 +71,60 @@ class TrainConfig(_Section):
     num_samples: int = Field(64, gt=0)  # images in each sample grid
 
 
-class EvalConfig(_Section):
-    """Evaluation during training (gankit.train.evaluation); off unless eval_every is set."""
+class EvalConfig(Section):
+    """Evaluation during training: every eval_every steps the loop logs the method's scores as eval_<key> and
+    keeps the best checkpoint by best_metric in <run>/best/. Off unless eval_every is set."""
 
     eval_every: int | None = Field(None, gt=0)  # steps between evaluations; None: never
-    metrics: list[Literal["fid", "kid", "is", "pr", "dc", "classes"]] = ["fid"]
+    metrics: list[str] = ["fid"]  # generators: names in gankit.metrics.scoring.SCORES
     extractor: str | None = None  # None: the dataset's classifier (fashion-mnist, mnist-5k), else inception
     num_samples: int = Field(2000, ge=10)  # generated samples (and real test images) per evaluation
-    best_metric: Literal["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_hit"] = "fid"
+    best_metric: str = "fid"  # a key the method's scores produce (fid, kid, precision, target_acc, ...)
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_scores(cls, v: list[str]) -> list[str]:
+        from gankit.metrics.scoring import SCORES  # late import: metrics must not depend on config
+
+        unknown = [m for m in v if m not in SCORES]
+        if unknown:
+            raise ValueError(f"unknown score '{unknown[0]}' (known: {', '.join(SCORES)})")
+        return v
 
 
-class RunConfig(_Section):
-    method: Literal["gan", "vae"] = "gan"
+class RunConfig(Section):
+    """The sections every run has; each method adds its own (:func:`register_method_config`).
+
+    :func:`validate` builds the subclass of the method that ``method`` names, so a key of another
+    method's section (or a misspelt one) is an unknown key, and each section is checked by the class
+    its method registered.
+    """
+
+    method: str = "gan"
     data: DataConfig = DataConfig()
-    model: ModelConfig = ModelConfig()
-    gan: GANConfig = GANConfig()
-    vae: VAEConfig = VAEConfig()
-    optim: OptimConfig = OptimConfig()
     train: TrainConfig = TrainConfig()
     eval: EvalConfig = EvalConfig()
 
-    @model_validator(mode="after")
-    def _loss_exists(self) -> RunConfig:
-        from gankit.losses import LOSSES  # late import: losses must not depend on config
 
-        if self.gan.loss not in LOSSES:
-            raise ValueError(f"gan.loss: unknown loss '{self.gan.loss}' (known: {', '.join(sorted(LOSSES))})")
-        loss = LOSSES[self.gan.loss]
-        if self.method == "gan" and loss.autoencoder != (self.model.arch == "began"):
-            raise ValueError(f"gan.loss={self.gan.loss} with model.arch={self.model.arch}: the began loss and the began arch (an auto-encoder D) go together")
-        if self.gan.label_smoothing and not loss.smoothable:
-            raise ValueError(f"gan.label_smoothing: the {self.gan.loss} loss has no real label to smooth (use minimax, non-saturating, lsgan or relativistic-average)")
-        if loss.autoencoder and (self.gan.penalty != "none" or self.gan.feature_matching or self.model.spectral_norm):
-            raise ValueError("gan.loss=began: penalties, feature matching and spectral norm are not supported with BEGAN's auto-encoder D")
-        return self
+@dataclass(frozen=True)
+class MethodConfig:
+    """A method's config: the run-config class its sections make, and an optional check across sections."""
 
-    @model_validator(mode="after")
-    def _pack_divides_batch(self) -> RunConfig:
-        if self.train.batch_size % self.gan.pack:
-            raise ValueError(f"gan.pack={self.gan.pack} must divide train.batch_size={self.train.batch_size}")
-        return self
+    run_class: type[RunConfig]
+    check: Callable[[RunConfig], None] | None = None  # raises ValueError with a one-line message
+
+
+METHOD_CONFIGS: dict[str, MethodConfig] = {}
+
+
+def register_method_config(name: str, sections: dict[str, type[Section]],
+                           check: Callable[[RunConfig], None] | None = None) -> type[RunConfig]:
+    """Make ``method: name`` a valid run config with ``sections`` (key -> section class) beside the common ones."""
+    fields: dict[str, Any] = {"method": (Literal[name], name)}
+    fields |= {key: (cls, Field(default_factory=cls)) for key, cls in sections.items()}
+    run_class = create_model(f"RunConfig_{name.replace('-', '_')}", __base__=RunConfig, **fields)
+    METHOD_CONFIGS[name] = MethodConfig(run_class, check)
+    return run_class
 
 
 # --------------------------------------------------------------------------- loading
@@ -205,17 +157,22 @@ def _read_yaml(source: str | Path) -> tuple[dict[str, Any], str]:
     return data, where
 
 
+def parse_override(item: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> (KEY, VALUE parsed as YAML: ``lr=0.05`` gives a float, ``methods=[a,b]`` a list)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key:
+        raise UserError(f"override '{item}' is not of the form KEY=VALUE")
+    try:
+        return key, (yaml.safe_load(raw) if raw != "" else None)
+    except yaml.YAMLError:
+        return key, raw
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Set dotted ``KEY=VALUE`` pairs in a nested mapping; VALUE is parsed as YAML."""
     data = copy.deepcopy(data)
     for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise UserError(f"override '{item}' is not of the form KEY=VALUE")
-        try:
-            value = yaml.safe_load(raw) if raw != "" else None
-        except yaml.YAMLError:
-            value = raw
+        key, value = parse_override(item)
         node = data
         *parents, leaf = key.split(".")
         for p in parents:
@@ -227,9 +184,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
-def _explain(e: ValidationError, where: str) -> str:
+def explain(e: ValidationError, where: str, prefix: str = "") -> str:
+    """The first problem of a pydantic error as one line naming the key (``prefix`` + its dotted path)."""
     err = e.errors()[0]
-    key = ".".join(str(p) for p in err["loc"])
+    key = prefix + ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
         return f"{where}: unknown config key '{key}'"
     msg = err["msg"].removeprefix("Value error, ")
@@ -238,12 +196,28 @@ def _explain(e: ValidationError, where: str) -> str:
     return f"{where}: config key '{key}': {msg}{shown}" if key else f"{where}: {msg}"
 
 
-def validate(data: dict[str, Any], where: str = "config") -> RunConfig:
-    """Validate a mapping into a :class:`RunConfig`; any problem is a one-line :class:`UserError`."""
+def validate_section(cls: type[BaseModel], data: dict[str, Any], where: str, prefix: str = "") -> BaseModel:
+    """Validate ``data`` into ``cls``; any problem is a one-line :class:`UserError` naming the key."""
     try:
-        return RunConfig.model_validate(data)
+        return cls.model_validate(data)
     except ValidationError as e:
-        raise UserError(_explain(e, where)) from None
+        raise UserError(explain(e, where, prefix)) from None
+
+
+def validate(data: dict[str, Any], where: str = "config") -> RunConfig:
+    """Validate a mapping into the run config of its ``method``; any problem is a one-line :class:`UserError`."""
+    method = data.get("method", RunConfig.model_fields["method"].default)
+    if method not in METHOD_CONFIGS:
+        known = ", ".join(sorted(METHOD_CONFIGS))
+        raise UserError(f"{where}: config key 'method': unknown method {method!r} (known: {known})")
+    entry = METHOD_CONFIGS[method]
+    cfg = validate_section(entry.run_class, data, where)
+    if entry.check is not None:
+        try:
+            entry.check(cfg)
+        except ValueError as e:
+            raise UserError(f"{where}: {e}") from None
+    return cfg
 
 
 def load_config(source: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:

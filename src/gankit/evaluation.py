@@ -18,18 +18,18 @@ import torch
 from gankit.data.fashion_mnist import cache_dir
 from gankit.errors import UserError
 from gankit.images import from_uint8
-from gankit.metrics.classes import class_coverage
 from gankit.metrics.extractors import default_extractor, extract, get_extractor
-from gankit.metrics.fid import fid
-from gankit.metrics.inception_score import inception_score
-from gankit.metrics.kid import kid
 from gankit.metrics.memorisation import memorisation
-from gankit.metrics.prdc import prdc
 from gankit.metrics.reference import parse_against, reference_features
+from gankit.metrics.scoring import SCORES, FeatureSet, check_names, register_direction, score_features
 from gankit.train.restore import load_generator
 
-METRICS = ("fid", "kid", "is", "pr", "dc", "classes", "memorisation")
+# Memorisation is no score on features (it needs the images, the training split and writes a grid), so it
+# stays an extra of ``gankit evaluate`` next to the registry's scores; its headline number has a direction.
+EXTRAS = ("memorisation",)
+METRICS = (*SCORES, *EXTRAS)
 DEFAULT_METRICS = METRICS
+register_direction("memorisation_fraction", False)  # about 1 for a generator that copies its training set
 
 
 def load_npz(path: str | Path) -> torch.Tensor:
@@ -90,21 +90,21 @@ def evaluate(
         against: ``DATASET[:SPLIT]`` (split default ``test``).
         extractor: feature extractor name or TorchScript path (default: the dataset's classifier, else inception).
         n: number of generated samples, and of real images of the split (at most the split's size).
-        metrics: any of ``fid kid is pr dc classes memorisation`` (default: all).
+        metrics: any of ``fid kid is pr dc classes memorisation`` (default: all; the scores of
+            :mod:`gankit.metrics.scoring`, and memorisation).
         out_dir: where the memorisation grid goes (default: ``<run>/eval`` or ``./eval``).
         json_path: also write the results as JSON here.
         seed: seed of the latent draws and of the real subset.
         progress: show progress bars.
 
     Returns:
-        A dict of results: ``fid``, ``kid_mean``/``kid_std``, ``is_mean``/``is_std``, ``precision``,
-        ``recall``, ``density``, ``coverage``, ``classes`` (a dict), ``memorisation_fraction``, ...
+        A dict of results: ``source``, ``against``, ``extractor``, ``n_fake``, ``n_real``, the scores' keys
+        (``fid``, ``kid``/``kid_std``, ``is``/``is_std``, ``precision``, ``recall``, ``density``,
+        ``coverage``, ``classes_hit``, ``class_entropy``, ``class_kl``, ``class_histogram``), the
+        ``memorisation_*`` keys, ``seconds``, and ``note`` when something was skipped.
     """
     t0 = time.monotonic()
-    metrics = tuple(metrics or DEFAULT_METRICS)
-    bad = [m for m in metrics if m not in METRICS]
-    if bad:
-        raise UserError(f"--metrics {','.join(bad)}: unknown (known: {', '.join(METRICS)})")
+    names = check_names(metrics or DEFAULT_METRICS, extra=EXTRAS)
     if n < 2:
         raise UserError(f"-n {n}: need at least 2 samples")
     dataset, split = parse_against(against)
@@ -127,19 +127,13 @@ def evaluate(
         fake_f, fake_p = extract(ex, images, progress=progress, desc="sample features")
 
     res: dict = {"source": str(source), "against": f"{dataset}:{split}", "extractor": ex.name, "n_fake": len(fake_f), "n_real": len(real_f)}
-    if "fid" in metrics:
-        res["fid"] = fid(real_f, fake_f)
-    if "kid" in metrics:
-        res["kid_mean"], res["kid_std"] = kid(real_f, fake_f, subsets=100, subset_size=1000, seed=seed)
-    if "pr" in metrics or "dc" in metrics:
-        r = prdc(real_f, fake_f)
-        keys = (["precision", "recall"] if "pr" in metrics else []) + (["density", "coverage"] if "dc" in metrics else [])
-        res.update({k: r[k] for k in keys})
-    if "is" in metrics or "classes" in metrics:
-        _class_metrics(res, metrics, dataset, split, ex, fake_p, real_p, images, n, seed)
-    if "memorisation" in metrics:
+    scores = [m for m in names if m in SCORES]
+    if fake_p is None and any(SCORES[m].needs_probs for m in scores):
+        real_p, fake_p = _classifier_probs(res, dataset, split, images, n, seed)
+    _update(res, score_features(FeatureSet(real_f, real_p, fake_f, fake_p, seed=seed), scores))
+    if "memorisation" in names:
         out_dir = Path(out_dir) if out_dir else (run_dir / "eval" if run_dir else Path("eval"))
-        _memorisation(res, images, dataset, ex, fake_f, out_dir)
+        _update(res, _memorisation(images, dataset, ex, fake_f, out_dir))
     res["seconds"] = time.monotonic() - t0
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
@@ -147,35 +141,36 @@ def evaluate(
     return res
 
 
-def _class_metrics(res: dict, metrics, dataset: str, split: str, ex, fake_p, real_p, images, n: int, seed: int) -> None:
-    """IS and class coverage from the extractor's probabilities, or the dataset's classifier's."""
-    if fake_p is None:
-        clf = default_extractor(dataset)
-        if clf == "inception":
-            res["note"] = "IS/classes skipped: the extractor has no classifier head and the dataset no shipped classifier"
-            return
-        _, fake_p = extract(clf, images)
-        _, real_p, _ = reference_features(dataset, split, clf, n, seed=seed)
-        res["classifier"] = clf
-    if "is" in metrics:
-        res["is_mean"], res["is_std"] = inception_score(fake_p, splits=10 if len(fake_p) >= 10 else 1)
-    if "classes" in metrics:
-        data_dist = torch.bincount(real_p.argmax(1), minlength=real_p.shape[1]).double() if real_p is not None else None
-        cov = class_coverage(fake_p, data_dist)
-        res.update({"classes_hit": cov.classes_hit, "class_entropy": cov.entropy, "class_kl": cov.kl_to_data, "class_histogram": cov.histogram})
+def _update(res: dict, new: dict) -> None:
+    """``res.update(new)``, keeping the notes of both."""
+    if "note" in res and "note" in new:
+        new = {**new, "note": f"{res['note']}; {new['note']}"}
+    res.update(new)
 
 
-def _memorisation(res: dict, images: torch.Tensor, dataset: str, ex, fake_f, out_dir: Path) -> None:
+def _classifier_probs(res: dict, dataset: str, split: str, images, n: int, seed: int) -> tuple:
+    """(real, fake) class probabilities of the dataset's shipped classifier, for an extractor without a head.
+
+    Returns (None, None) when the dataset has no shipped classifier; the scores needing them are then skipped.
+    """
+    clf = default_extractor(dataset)
+    if clf == "inception":
+        return None, None
+    res["classifier"] = clf
+    return reference_features(dataset, split, clf, n, seed=seed)[1], extract(clf, images)[1]
+
+
+def _memorisation(images: torch.Tensor, dataset: str, ex, fake_f, out_dir: Path) -> dict:
+    """Nearest training images of (up to 500) samples: ``memorisation_*`` keys, or a ``note`` when it cannot run."""
     from gankit.data import load_dataset
 
     try:
         train = load_dataset(dataset, split="train").x
     except UserError as e:
-        res["note"] = f"memorisation skipped: {e}"
-        return
+        return {"note": f"memorisation skipped: {e}"}
     if train.shape[1:] != images.shape[1:]:
-        res["note"] = f"memorisation skipped: samples are {tuple(images.shape[1:])}, training images {tuple(train.shape[1:])}"
-        return
+        shapes = f"samples are {tuple(images.shape[1:])}, training images {tuple(train.shape[1:])}"
+        return {"note": f"memorisation skipped: {shapes}"}
     # Feature-space neighbours among a cached subset of the training split, in the domain classifier's
     # features when the dataset has one (Inception on 10,000 more images would take ~20 CPU minutes).
     m = min(len(images), 500)  # 500 x 60,000 pixel distances: a few seconds
@@ -193,8 +188,8 @@ def _memorisation(res: dict, images: torch.Tensor, dataset: str, ex, fake_f, out
     if threshold is None and not dataset.startswith("folder:"):
         thr_file.parent.mkdir(parents=True, exist_ok=True)
         thr_file.write_text(json.dumps({"threshold": rep.threshold}))
-    res.update({"memorisation_fraction": rep.fraction_closer, "memorisation_threshold": rep.threshold,
-                "memorisation_median_distance": rep.median_sample_distance, "memorisation_grid": str(rep.grid)})
+    return {"memorisation_fraction": rep.fraction_closer, "memorisation_threshold": rep.threshold,
+            "memorisation_median_distance": rep.median_sample_distance, "memorisation_grid": str(rep.grid)}
 
 
 def format_table(res: dict) -> str:

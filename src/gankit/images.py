@@ -78,8 +78,9 @@ def save_samples_png(x: torch.Tensor, path: str | os.PathLike, nrow: int | None 
     return save_points(x, path)
 
 
-def save_points(x: torch.Tensor, path: str | os.PathLike) -> Path:
-    """Save samples of a toy (N x D points) as a PNG scatter plot (1-D: a histogram): the toy's sample grid."""
+def save_points(x: torch.Tensor, path: str | os.PathLike, labels: torch.Tensor | None = None, title: str = "") -> Path:
+    """Save samples of a toy (N x D points) as a PNG scatter plot (1-D: a histogram): the toy's sample grid.
+    With ``labels`` (N integers) the points of each label get their own colour."""
     import matplotlib  # late import: only toy runs need matplotlib here
 
     matplotlib.use("Agg")
@@ -93,12 +94,19 @@ def save_points(x: torch.Tensor, path: str | os.PathLike) -> Path:
         ax.hist(x[:, 0], bins=60, density=True, color="C0", label="G(z) samples")
         ax.set_xlabel("x (data units)")
         ax.set_ylabel("density (1 / unit of x)")
+    elif labels is not None:
+        labels = labels.cpu().numpy()
+        for k in sorted(set(labels.tolist())):
+            ax.scatter(x[labels == k, 0], x[labels == k, 1], s=3, alpha=0.5, color=f"C{k % 10}", label=f"class {k}")
+        ax.set_xlabel("x1 (data units)")
+        ax.set_ylabel("x2 (data units)")
+        ax.set_aspect("equal", adjustable="datalim")
     else:
         ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color="C0", label="G(z) samples")
         ax.set_xlabel("x1 (data units)")
         ax.set_ylabel("x2 (data units)")
         ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title(f"{len(x)} generated samples ({path.stem})")
+    ax.set_title(title or f"{len(x)} generated samples ({path.stem})")
     ax.legend(loc="upper right", fontsize=8)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)

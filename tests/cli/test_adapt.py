@@ -31,7 +31,7 @@ def test_adapt_on_folders_writes_results_and_figures(folders, tmp_path, capsys):
     src, tgt = folders
     out = tmp_path / "out"
     args = ["adapt", "--source", f"folder:{src}", "--target", f"folder:{tgt}", "--out", str(out), "--seeds", "2", "--steps", "30", "--no-progress"]
-    assert main(args + ["batch_size=8", "eval_every=10", "log_every=5", "sa_dim=4", "img_size=28"]) == 0
+    assert main(args + ["--sa-dim", "4", "train.batch_size=8", "eval.eval_every=10", "train.log_every=5", "data.img_size=28"]) == 0
     res = json.loads((out / "results.json").read_text())
     assert list(res["results"]) == ["source_only", "subspace_alignment", "dann", "target_only"]
     for r in res["results"].values():
@@ -45,9 +45,11 @@ def test_adapt_on_folders_writes_results_and_figures(folders, tmp_path, capsys):
     run = out / "dann" / "seed1"
     rows = (run / "metrics.csv").read_text().splitlines()
     assert rows[0].split(",")[:5] == ["step", "label_loss", "domain_loss", "domain_error", "label_acc"]
+    assert "eval_target_acc" in rows[0].split(",")
     assert [r.split(",")[0] for r in rows[1:]] == ["5", "10", "15", "20", "25", "30"]
     assert (run / "checkpoints" / "latest").read_text() == "step_00000030"
     assert any((run / "tb").iterdir())
+    assert (run / "config.yaml").is_file() and (run / "samples" / "step_00000030.png").is_file()  # a regular run directory
     assert "| dann |" in capsys.readouterr().out
 
 
@@ -57,7 +59,8 @@ def test_adapt_on_folders_writes_results_and_figures(folders, tmp_path, capsys):
         ("flat", "no class sub-folders"),
         ("mismatch", "different classes"),
         ("unknown", "unknown domain 'usps'"),
-        ("setting", "unknown adapt setting 'learning_rate'"),
+        ("setting", "unknown config key 'dann.learning_rate'"),
+        ("seeds", "config key 'seeds'"),
     ],
 )
 def test_bad_inputs_give_one_line_errors_and_exit_2(folders, tmp_path, capsys, case, message):
@@ -70,7 +73,8 @@ def test_bad_inputs_give_one_line_errors_and_exit_2(folders, tmp_path, capsys, c
         "flat": (f"folder:{flat}", f"folder:{src}", []),
         "mismatch": (f"folder:{src}", f"folder:{tgt}", []),
         "unknown": ("usps", "mnist", []),
-        "setting": ("moons", "moons-rotated", ["learning_rate=0.1"]),
+        "setting": ("moons", "moons-rotated", ["dann.learning_rate=0.1"]),
+        "seeds": ("moons", "moons-rotated", ["--seeds", "0"]),
     }[case]
     code = main(["adapt", "--source", source, "--target", target, "--out", str(tmp_path / "o"), "--no-progress", *extra])
     err = capsys.readouterr().err

@@ -4,7 +4,7 @@ from PIL import Image
 
 import gankit
 from gankit.cli import build_parser, main
-from gankit.methods.truncation import truncated_latents
+from gankit.sampling.truncation import truncated_latents
 
 
 def test_help_lists_subcommands(capsys):

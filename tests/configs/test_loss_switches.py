@@ -17,12 +17,17 @@ from gankit.errors import UserError
         (["gan.penalty=gp"], "gan.penalty"),
         (["gan.ema_decay=1.0"], "gan.ema_decay"),
         (["gan.label_smoothing=0.5"], "gan.label_smoothing"),
-        (["vae.recon=laplace"], "vae.recon"),
+        (["vae.width=8"], "unknown config key 'vae'"),  # another method's section
     ],
 )
 def test_invalid_switches_are_user_errors(overrides, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(".", r"\.")):
         load_config("ns-fashion-mnist", overrides)
+
+
+def test_a_method_section_is_checked_by_its_own_class():
+    with pytest.raises(UserError, match=r"vae\.recon"):
+        load_config("vae-fashion-mnist", ["vae.recon=laplace"])
 
 
 def test_began_refuses_penalties():

@@ -104,13 +104,13 @@ def test_empty_and_missing_folder(tmp_path):
 def test_batch_stream_is_resumable():
     data = TensorData(x=torch.arange(50).float().unsqueeze(1))
     a = BatchStream(data, batch_size=8, seed=3)
-    seen = [next(a)[0] for _ in range(9)]  # crosses an epoch boundary
+    seen = [next(a)["x"] for _ in range(9)]  # crosses an epoch boundary
     b = BatchStream(data, batch_size=8, seed=3)
     for _ in range(4):
         next(b)
     c = BatchStream(data, batch_size=8, seed=3)
     c.load_state_dict(b.state_dict())
     for expected in seen[4:]:
-        torch.testing.assert_close(next(c)[0], expected)
+        torch.testing.assert_close(next(c)["x"], expected)
     epoch0 = torch.cat(seen[:6]).flatten()
     assert len(set(epoch0.tolist())) == 48  # no repeats within an epoch

@@ -7,8 +7,11 @@ import torch
 from torch.testing import assert_close
 
 import gankit.adapt as A
-from gankit.data import TensorData
-from gankit.data.domains import DomainPair, load_domain_pair
+import gankit.methods.dann as dann_module
+from gankit.config import load_config
+from gankit.data import DataSpec, RunData, TensorData
+from gankit.methods import build_method
+from gankit.train.context import TrainContext
 from gankit.data.jitter import AffineJitter, affine_matrices, jitter_images, warp
 from gankit.errors import UserError
 
@@ -60,13 +63,13 @@ def test_shift_only_matrices_translate_by_at_most_shift_pixels():
     assert float(t.abs().max()) <= 2 + 1e-5 and float(t.abs().max()) > 1.8
 
 
-# ----------------------------------------------------------------------------- in gankit.adapt
+# ----------------------------------------------------------------------------- in the DANN method and gankit.adapt
 
 
-def _image_pair() -> DomainPair:
+def _image_pair() -> RunData:
     g = torch.Generator().manual_seed(0)
     data = lambda n: TensorData(torch.rand(n, 1, 28, 28, generator=g) * 2 - 1, torch.arange(n) % 2, classes=["a", "b"])  # noqa: E731
-    return DomainPair(data(16), data(16), data(8), name="toy images")
+    return RunData({"source": data(16), "target": data(16), "target_test": data(8)}, main="source")
 
 
 def _rows_of(batch: torch.Tensor, pool: torch.Tensor) -> bool:
@@ -74,9 +77,16 @@ def _rows_of(batch: torch.Tensor, pool: torch.Tensor) -> bool:
     return all(any(torch.equal(b, p) for p in pool) for b in batch)
 
 
+def _dann(variant: str, data: RunData, *overrides: str):
+    cfg = load_config("dann-mnist-m", [f"dann.variant={variant}", "train.batch_size=8", "train.steps=3", *overrides])
+    method = build_method(cfg, data.spec, torch.device("cpu"))
+    method.setup(TrainContext(data, torch.device("cpu"), 8, 3))
+    return method
+
+
 @pytest.mark.parametrize("augment", [False, True])
-def test_adapt_jitters_the_labelled_source_batch_only(monkeypatch, augment):
-    pair = _image_pair()
+def test_dann_jitters_the_labelled_source_batch_only(monkeypatch, augment):
+    data = _image_pair()
     seen = {}
 
     def spy(name, real):
@@ -87,33 +97,36 @@ def test_adapt_jitters_the_labelled_source_batch_only(monkeypatch, augment):
         return step
 
     for name in ("dann_step", "source_only_step", "supervised_step"):
-        monkeypatch.setattr(A.D, name, spy(name, getattr(A.D, name)))
-    cfg = A.make_config("a", "b", steps=3, batch_size=8, augment=augment).resolved(pair)
-    for method in ("dann", "source_only", "target_only"):
-        A.fit(method, pair, cfg, seed=0)
+        monkeypatch.setattr(dann_module, name, spy(name, getattr(dann_module, name)))
+    for variant in ("dann", "source_only", "target_only"):
+        method = _dann(variant, data, f"dann.augment={str(augment).lower()}")
+        for _ in range(3):
+            method.step()
+    source, target = data.parts["source"].x, data.parts["target"].x
     for name in ("dann_step", "source_only_step"):
         for x_s, x_t in seen[name]:
-            assert _rows_of(x_s, pair.source.x) is (not augment)  # jittered exactly when augment is on
-            assert _rows_of(x_t, pair.target.x)  # the target batch is never changed
+            assert _rows_of(x_s, source) is (not augment)  # jittered exactly when augment is on
+            assert _rows_of(x_t, target)  # the target batch is never changed
     # target_only trains on target items: never jittered (source_only_step calls supervised_step too)
     target_batches = seen["supervised_step"][-3:]
-    assert all(_rows_of(x, pair.target.x) for x, _ in target_batches)
+    assert all(_rows_of(x, target) for x, _ in target_batches)
 
 
 def test_adapt_presets_per_pair_and_user_settings_win():
-    digits = A.make_config("digits", "mnist").resolved(_image_pair())
-    assert (digits.augment, digits.bottleneck, digits.steps, digits.lr, digits.lambda_max) == (False, 128, 4000, 0.05, 1.0)
-    assert digits.jitter().is_identity
-    other = A.make_config("mnist", "mnist-m").resolved(_image_pair())
-    assert (other.augment, other.bottleneck, other.steps) == (False, 0, 2500)
+    digits = A.study_config("digits", "mnist")
+    assert (digits.dann.augment, digits.dann.bottleneck, digits.train.steps, digits.dann.lr, digits.dann.lambda_max) == (False, 128, 4000, 0.05, 1.0)
+    assert digits.dann.jitter().is_identity
+    other = A.study_config("mnist", "mnist-m")
+    assert (other.dann.augment, other.dann.bottleneck, other.train.steps) == (False, 0, 2500)
+    assert A.study_config("moons", "moons-rotated").dann.separate_bn is False
+    assert A.preset_for("folder:a", "folder:b") == "dann-mnist-m"
     # A setting given by the user wins over the pair's preset.
-    mine = A.make_config("digits", "mnist", augment=True, bottleneck=0).resolved(_image_pair())
-    assert mine.bottleneck == 0
-    assert mine.jitter() == AffineJitter(shift=2.0, rotate=10.0, scale=0.1, aspect=0.1, shear=0.1)
+    mine = A.study_config("digits", "mnist", overrides=["dann.augment=true", "dann.bottleneck=0"])
+    assert mine.dann.bottleneck == 0
+    assert mine.dann.jitter() == AffineJitter(shift=2.0, rotate=10.0, scale=0.1, aspect=0.1, shear=0.1)
 
 
-def test_adapt_augment_on_vectors_is_a_user_error():
-    pair = load_domain_pair("moons", "moons-rotated")
-    cfg = A.make_config("moons", "moons-rotated", steps=2, augment=True).resolved(pair)
+def test_dann_augment_on_vectors_is_a_user_error():
+    cfg = A.study_config("moons", "moons-rotated", overrides=["dann.augment=true"])
     with pytest.raises(UserError, match="augment=true: the affine jitter needs images"):
-        A.fit("dann", pair, cfg, seed=0)
+        build_method(cfg, DataSpec((2,)), torch.device("cpu"))

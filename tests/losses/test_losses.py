@@ -12,7 +12,7 @@ import torch
 from torch.testing import assert_close
 
 from gankit.losses import LOSSES
-from gankit.losses.began import began_update
+from gankit.losses.began import BEGANControl, began_update
 from gankit.losses.wgan import wasserstein_estimate
 
 sp = lambda v: math.log1p(math.exp(v))  # softplus  # noqa: E731
@@ -69,6 +69,25 @@ def test_began_hand_values_and_control():
     assert_close(m, T(0.3 + abs(0.5 * 0.3 - 0.2))[0])  # L(x) + |gamma L(x) - L(G(z))|
     assert began_update(T(0.0)[0], real, fake, 0.5, 1.0)[0].item() == 0.0  # clipped below at 0
     assert began_update(T(1.0)[0], real, T(0.0, 0.0), 0.5, 100.0)[0].item() == 1.0  # and above at 1
+
+
+def test_began_control_holds_k_from_zero():
+    """BEGANControl is began_update with state: k_0 = 0, k passed to d_began, and saved/restored."""
+    assert LOSSES["began"].control is BEGANControl
+    assert all(L.control is None for name, L in LOSSES.items() if name != "began")
+    c = BEGANControl(gamma=0.5, lambda_k=1e-3)
+    assert c.d_loss_kwargs()["k"].item() == 0.0
+    real, fake = torch.tensor([0.2, 0.4]), torch.tensor([0.1, 0.3])
+    stats = c.update(real, fake)
+    k1, m = began_update(torch.zeros(()), real, fake, 0.5, 1e-3)
+    assert_close(stats["began_k"], k1)
+    assert_close(stats["began_m_global"], m)
+    assert_close(c.d_loss_kwargs()["k"], k1)
+    stats["began_k"] += 1.0  # the logged k is a copy: logging cannot move the control
+    assert_close(c.k, k1)
+    d = BEGANControl()
+    d.load_state_dict(c.state_dict())
+    assert torch.equal(d.k, c.k)
 
 
 # dJ_G / d fake_i for fakes t = (-1, 0.5), reals (0.3, 1.1), N = 2: closed forms.

@@ -2,10 +2,10 @@ import torch
 from torch.testing import assert_close
 
 from gankit.config import validate
-from gankit.data import TensorData
-from gankit.data.stream import BatchStream
+from gankit.data import DataSpec, TensorData
 from gankit.losses import LOSSES
 from gankit.methods.gan import GAN, d_step, g_step
+from gankit.train.context import TrainContext
 
 
 def _cfg(**sections):
@@ -16,7 +16,7 @@ def _cfg(**sections):
 
 def test_one_d_step_lowers_jd_on_a_fixed_batch():
     torch.manual_seed(0)
-    gan = GAN(_cfg(), (1, 28, 28), torch.device("cpu"))
+    gan = GAN(_cfg(), DataSpec((1, 28, 28)), torch.device("cpu"))
     x, z = torch.rand(32, 1, 28, 28) * 2 - 1, torch.randn(32, 4)
     loss = LOSSES["non-saturating"]
 
@@ -31,7 +31,7 @@ def test_one_d_step_lowers_jd_on_a_fixed_batch():
 
 def test_g_step_leaves_d_unchanged_and_moves_g():
     torch.manual_seed(0)
-    gan = GAN(_cfg(), (2,), torch.device("cpu"))
+    gan = GAN(_cfg(), DataSpec((2,)), torch.device("cpu"))
     d_before = [p.clone() for p in gan.D.parameters()]
     g_before = [p.clone() for p in gan.G.parameters()]
     g_step(gan.G, gan.D, gan.opt_G, LOSSES["non-saturating"], torch.randn(16, 4))
@@ -43,33 +43,33 @@ def test_g_step_leaves_d_unchanged_and_moves_g():
 
 def test_k_discriminator_steps_draw_k_real_batches():
     data = TensorData(x=torch.randn(400, 2))
-    stream = BatchStream(data, batch_size=10, seed=0)
-    gan = GAN(_cfg(gan={"d_steps": 3}), (2,), torch.device("cpu"))
-    gan.step(stream)
-    assert stream.index == 30
+    gan = GAN(_cfg(gan={"d_steps": 3}), DataSpec((2,)), torch.device("cpu"))
+    ctx = TrainContext.for_data(data, batch_size=10)
+    gan.setup(ctx)
+    gan.step()
+    assert ctx.streams["train"].index == 30
 
 
 def test_mlp_gan_moves_the_generated_mean_toward_a_1d_gaussian():
     torch.manual_seed(0)
     data = TensorData(x=torch.randn(4096, 1) * 0.5 + 3.0)  # N(3, 0.5^2)
     cfg = _cfg(optim={"g_lr": 1e-3, "d_lr": 1e-3})
-    gan = GAN(cfg, (1,), torch.device("cpu"))
-    stream = BatchStream(data, batch_size=64, seed=0)
+    gan = GAN(cfg, DataSpec((1,)), torch.device("cpu"))
+    gan.setup(TrainContext.for_data(data, batch_size=64))
     z = torch.randn(2000, 4)
     start = gan.sample(z).mean().item()
     for _ in range(400):
-        gan.step(stream)
+        gan.step()
     end = gan.sample(z).mean().item()
     assert abs(end - 3.0) < 0.5 * abs(start - 3.0)  # at least halfway there
     assert abs(end - 3.0) < 0.5
 
 
 def test_decode_is_sample_with_gradients():
-    from gankit.config import RunConfig
     from gankit.methods import build_method
 
-    cfg = RunConfig.model_validate({"model": {"g_width": 8, "d_width": 8}})
-    method = build_method(cfg, (1, 28, 28), torch.device("cpu"))
+    cfg = validate({"model": {"g_width": 8, "d_width": 8}})
+    method = build_method(cfg, DataSpec((1, 28, 28)), torch.device("cpu"))
     z = torch.randn(3, method.z_dim, requires_grad=True)
     x = method.decode(z)
     torch.testing.assert_close(x.detach(), method.sample(z))

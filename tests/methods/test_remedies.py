@@ -7,8 +7,7 @@ import torch
 from torch.testing import assert_close
 
 from gankit.config import load_config
-from gankit.data import TensorData
-from gankit.data.stream import BatchStream
+from gankit.data import DataSpec, TensorData
 from gankit.errors import UserError
 from gankit.losses import LOSSES
 from gankit.methods import build_method
@@ -17,6 +16,7 @@ from gankit.methods.remedies import _adam_lookahead, unrolled_g_step
 from gankit.nets import MLPDiscriminator
 from gankit.nets.minibatch import MinibatchDiscriminator
 from gankit.nets.pack import PackedDiscriminator
+from gankit.train.context import TrainContext
 
 TOY = ["data.name=ring", "model.arch=mlp", "model.z_dim=2", "model.g_width=16", "model.d_width=16", "train.batch_size=16"]
 
@@ -24,7 +24,7 @@ TOY = ["data.name=ring", "model.arch=mlp", "model.z_dim=2", "model.g_width=16", 
 def test_defaults_keep_the_plain_gan():
     cfg = load_config(None, TOY)
     assert (cfg.gan.pack, cfg.gan.unrolled_steps, cfg.model.minibatch_kernels) == (1, 0, 0)
-    assert type(build_method(cfg, (2,), torch.device("cpu")).D) is MLPDiscriminator
+    assert type(build_method(cfg, DataSpec((2,)), torch.device("cpu")).D) is MLPDiscriminator
 
 
 def test_pack_must_divide_the_batch():
@@ -35,9 +35,10 @@ def test_pack_must_divide_the_batch():
 def _changes_G(cfg, shape):
     torch.manual_seed(0)
     data = TensorData(x=torch.randn(64, *shape))
-    method = build_method(cfg, shape, torch.device("cpu"))
+    method = build_method(cfg, DataSpec(shape), torch.device("cpu"))
+    method.setup(TrainContext.for_data(data, cfg.train.batch_size))
     before = copy.deepcopy(method.G.state_dict())
-    stats = method.step(BatchStream(data, cfg.train.batch_size))
+    stats = method.step()
     assert all(torch.isfinite(v) for v in stats.values())
     return method, any(not torch.equal(before[k], v) for k, v in method.G.state_dict().items())
 
@@ -58,12 +59,12 @@ def test_each_switch_trains_on_images(switch):
 def test_zero_unrolled_steps_is_the_plain_generator_step():
     torch.manual_seed(0)
     cfg = load_config(None, TOY)
-    a = build_method(cfg, (2,), torch.device("cpu"))
+    a = build_method(cfg, DataSpec((2,)), torch.device("cpu"))
     b = copy.deepcopy(a)
     x = torch.randn(16, 2)
     z = torch.randn(16, 2)
     g_step(a.G, a.D, a.opt_G, LOSSES["non-saturating"], z, x)
-    unrolled_g_step(b.G, b.D, b.opt_D, b.opt_G, LOSSES["non-saturating"], iter([(x, None)]), lambda n: z, steps=0)
+    unrolled_g_step(b.G, b.D, b.opt_D, b.opt_G, LOSSES["non-saturating"], lambda: x, lambda n: z, steps=0)
     for pa, pb in zip(a.G.parameters(), b.G.parameters()):
         assert_close(pa, pb)
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gankit.config import load_config, validate
+from gankit.data import DataSpec
 from gankit.errors import UserError
 from gankit.methods import build_method
 from gankit.methods.schedule import lr_factor
@@ -44,13 +45,13 @@ def test_gan_learning_rates_follow_the_linear_schedule():
                     "optim": {"g_lr": 1e-3, "d_lr": 4e-3, "lr_schedule": "linear", "lr_decay_start": 0.5},
                     "train": {"steps": 4, "batch_size": 8, "device": "cpu"}})
     torch.manual_seed(0)
-    gan = build_method(cfg, (2,), torch.device("cpu"))
-    batches = iter([(torch.randn(8, 2), None)] * 4)
+    gan = build_method(cfg, DataSpec((2,)), torch.device("cpu"))
+    gan.batches = iter([{"x": torch.randn(8, 2)}] * 4)  # the stream setup() would take
     seen = []
     for _ in range(4):
-        gan.step(batches)
+        gan.step()
         seen.append((gan.opt_G.param_groups[0]["lr"], gan.opt_D.param_groups[0]["lr"]))
     # after t G steps of T = 4, decay from t0 = 2: factor 1, 1, 0.5, 0
     torch.testing.assert_close(torch.tensor(seen, dtype=torch.float64), torch.tensor([(1e-3, 4e-3), (1e-3, 4e-3), (5e-4, 2e-3), (0.0, 0.0)], dtype=torch.float64))
-    state = gan.extra_state()
+    state = gan.state_dict()
     assert state["lr_schedule_G"]["last_epoch"] == 4

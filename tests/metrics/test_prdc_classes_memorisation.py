@@ -39,12 +39,28 @@ def test_hand_example_1d():
     assert knn_radii(real, 2).tolist() == [2.0, 1.0, 1.0, 2.0]
 
 
-def test_prdc_matches_the_separate_functions():
+def _brute_force(real, fake, k_pr=3, k_dc=5):
+    """The papers' definitions on the full distance matrices, no chunks, no shared passes."""
+    rr, ff, rf = (torch.cdist(a.double(), b.double()) for a, b in ((real, real), (fake, fake), (real, fake)))
+    r_pr, r_dc = rr.sort(1).values[:, k_pr], rr.sort(1).values[:, k_dc]  # column 0: the point itself
+    f_pr = ff.sort(1).values[:, k_pr]
+    return {
+        "precision": float((rf <= r_pr[:, None]).any(0).double().mean()),
+        "recall": float((rf <= f_pr[None, :]).any(1).double().mean()),
+        "density": float((rf <= r_dc[:, None]).double().sum() / (k_dc * len(fake))),
+        "coverage": float((rf.min(1).values <= r_dc).double().mean()),
+    }
+
+
+def test_prdc_and_its_two_views_match_the_definitions():
     real, fake = _points(300, 4, 2), _points(250, 4, 3) * 1.3 + 0.2
+    want = _brute_force(real, fake)
     r = prdc(real, fake, chunk=64)
+    assert r == pytest.approx(want, rel=1e-12)
     p, rec = precision_recall(real, fake, k=3)
     d, c = density_coverage(real, fake, k=5)
-    assert (r["precision"], r["recall"], r["density"], r["coverage"]) == (p, rec, pytest.approx(d, rel=1e-12), c)
+    assert (r["precision"], r["recall"], r["density"], r["coverage"]) == (p, rec, d, c)
+    assert prdc(real, fake, k_pr=None) == {"density": d, "coverage": c}
 
 
 def test_class_coverage_hand_values():

@@ -8,10 +8,10 @@ import torch
 import torch.distributed as dist
 
 from gankit.config import load_config
-from gankit.data import load_from_config
-from gankit.data.stream import BatchStream
+from gankit.data import RunData, load_from_config
 from gankit.methods import build_method
 from gankit.train import distributed
+from gankit.train.context import TrainContext
 
 
 def flat(module):
@@ -23,13 +23,14 @@ def main(out: str, steps: int) -> None:
     info, device = distributed.setup("cpu")
     torch.manual_seed(0)
     data = load_from_config(cfg.data)
-    method = build_method(cfg, data.shape, device)
-    method.setup_training(info.rank, info.world_size, distributed.wrapper(info, device))
-    batches = BatchStream(data, 16, seed=0, rank=info.rank, world_size=info.world_size)
+    method = build_method(cfg, data.spec, device)
+    ctx = TrainContext(RunData({"train": data}), device, 16, steps, 0, info.rank, info.world_size, distributed.wrapper(info, device))
+    method.setup(ctx)
+    batches = ctx.streams["train"]
     worst, moved = 0.0, 0.0
     before = flat(method.G).clone()
     for _ in range(steps):
-        method.step(batches)
+        method.step()
         for module in (method.G, method.D):
             mine = flat(module)
             gathered = [torch.empty_like(mine) for _ in range(info.world_size)]
@@ -38,7 +39,7 @@ def main(out: str, steps: int) -> None:
     moved = (flat(method.G) - before).abs().max().item()
     if info.is_main:
         with open(out, "w") as f:
-            json.dump({"max_weight_difference": worst, "g_moved": moved, "world_size": info.world_size, "local_batch": len(next(batches)[0])}, f)
+            json.dump({"max_weight_difference": worst, "g_moved": moved, "world_size": info.world_size, "local_batch": len(next(batches)["x"])}, f)
     distributed.teardown()
 
 

@@ -6,6 +6,8 @@ import argparse
 
 
 def add_parser(sub) -> None:
+    from gankit.evaluation import METRICS  # the registry's scores and memorisation, one list for help and checks
+
     p = sub.add_parser(
         "evaluate",
         help="score samples (a run, a folder of images, an .npz) against a dataset",
@@ -16,7 +18,7 @@ def add_parser(sub) -> None:
     p.add_argument("--against", default="fashion-mnist:test", metavar="DATASET[:SPLIT]", help="reference data (default fashion-mnist:test)")
     p.add_argument("--extractor", metavar="NAME|FILE", help="inception, fashion-mnist-classifier, mnist-classifier, or a TorchScript file (default: the dataset's classifier)")
     p.add_argument("-n", type=int, default=10_000, help="samples to evaluate (default 10000)")
-    p.add_argument("--metrics", default="all", help="comma-separated: fid,kid,is,pr,dc,classes,memorisation (default all)")
+    p.add_argument("--metrics", default="all", help=f"comma-separated: {','.join(METRICS)} (default all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--out-dir", metavar="DIR", help="where the memorisation grid goes (default <run>/eval or ./eval)")
     p.add_argument("--seed", type=int, default=0)

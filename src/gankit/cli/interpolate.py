@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gankit.methods.latent import MODES
+from gankit.sampling.latent import MODES
 
 
 def add_parser(sub) -> None:

@@ -1,7 +1,14 @@
 """Datasets by name: ``fashion-mnist``, ``mnist-5k``, ``folder:PATH`` (and the toys of :mod:`gankit.data.toy`).
 
 Every dataset is held in memory as a :class:`TensorData` (images scaled to [-1, 1], N x C x H x W),
-so that drawing a minibatch is one indexing operation and the loader is never the bottleneck.
+so that drawing a minibatch is one indexing operation and the loader is never the bottleneck. Its
+minibatches are dicts (:class:`gankit.data.stream.BatchStream`): ``x``, ``y`` when the items are
+labelled, and every per-item tensor of ``extra`` (a caption, a box, a second image, frames).
+A :class:`DataSpec` describes the data without holding it: what a model is built from, and what a
+checkpoint keeps so that a trained model can be rebuilt without loading its data.
+
+A run's data (:func:`load_run_data`) is one or several named parts: ``train`` for a dataset, or
+``source``, ``target`` and ``target_test`` for a domain pair (``data.target`` set).
 
 Adding a dataset: write a function ``(split, root, img_size, channels) -> TensorData`` and decorate it
 with ``@register("name")``.
@@ -18,14 +25,56 @@ from gankit.errors import UserError
 from gankit.images import resize
 
 
+KINDS = ("image", "points", "audio", "video")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a model needs to know of its data: one item's shape, its kind, its classes, what else it carries.
+
+    ``kind`` decides how previews render (image grid, point scatter, ...) and which networks fit;
+    ``cond`` names the extra per-item tensors that batches carry beside ``x`` and ``y``.
+    """
+
+    shape: tuple[int, ...]
+    kind: str = ""  # "": from the shape (kind_of)
+    classes: tuple[str, ...] = ()
+    cond: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", tuple(self.shape))
+        if not self.kind:
+            object.__setattr__(self, "kind", kind_of(self.shape))
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind of data '{self.kind}' (known: {', '.join(KINDS)})")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def to_dict(self) -> dict:
+        return {"shape": list(self.shape), "kind": self.kind, "classes": list(self.classes), "cond": list(self.cond)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataSpec:
+        return cls(tuple(d["shape"]), d.get("kind", ""), tuple(d.get("classes", ())), tuple(d.get("cond", ())))
+
+
+def kind_of(shape: tuple[int, ...]) -> str:
+    """The kind of data whose items have ``shape``: C x H x W images, D-vectors (points), C x T audio."""
+    return {3: "image", 1: "points", 2: "audio", 4: "video"}.get(len(shape), "points")
+
+
 @dataclass
 class TensorData:
-    """An in-memory dataset: ``x`` (N x ...) with optional integer labels ``y`` (N,)."""
+    """An in-memory dataset: ``x`` (N x ...) with optional integer labels ``y`` (N,) and other per-item
+    tensors in ``extra`` (each N x ...), which batches carry under their own keys."""
 
     x: torch.Tensor
     y: torch.Tensor | None = None
     classes: list[str] = field(default_factory=list)
     name: str = ""
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -38,6 +87,28 @@ class TensorData:
     @property
     def num_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def spec(self) -> DataSpec:
+        return DataSpec(self.shape, kind_of(self.shape), tuple(self.classes), tuple(self.extra))
+
+
+@dataclass
+class RunData:
+    """The data of one run: named parts, and the one whose spec describes the model's data."""
+
+    parts: dict[str, TensorData]
+    main: str = "train"
+
+    @property
+    def spec(self) -> DataSpec:
+        return self.parts[self.main].spec
+
+    def part(self, name: str) -> TensorData:
+        if name not in self.parts:
+            raise UserError(f"this method needs data part '{name}'; the data config gives {', '.join(self.parts)}"
+                            + (" (set data.target for a domain pair)" if name in ("source", "target") else ""))
+        return self.parts[name]
 
 
 Loader = Callable[..., TensorData]
@@ -95,6 +166,17 @@ def load_dataset(
 def load_from_config(cfg) -> TensorData:
     """Load the dataset a :class:`gankit.config.DataConfig` describes."""
     return load_dataset(cfg.name, split=cfg.split, root=cfg.root, img_size=cfg.img_size, channels=cfg.channels)
+
+
+def load_run_data(cfg) -> RunData:
+    """The parts a :class:`gankit.config.DataConfig` describes: ``train``, or a domain pair's
+    ``source``, ``target`` and ``target_test`` when ``cfg.target`` names a second domain."""
+    if cfg.target is None:
+        return RunData({"train": load_from_config(cfg)})
+    from gankit.data.domains import load_domain_pair
+
+    pair = load_domain_pair(cfg.name, cfg.target, seed=cfg.seed, img_size=cfg.img_size)
+    return RunData({"source": pair.source, "target": pair.target, "target_test": pair.target_test}, main="source")
 
 
 # The built-in datasets register themselves on import (after the names they use are defined).

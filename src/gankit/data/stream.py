@@ -13,7 +13,7 @@ from gankit.data import TensorData
 
 
 class BatchStream:
-    """Endless iterator of (x, y) minibatches; ``y`` is None for unlabelled data.
+    """Endless iterator of dict minibatches: ``x``, ``y`` (labelled data only) and the data's ``extra`` tensors.
 
     Args:
         data: the dataset.
@@ -41,7 +41,7 @@ class BatchStream:
     def __iter__(self) -> BatchStream:
         return self
 
-    def __next__(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def __next__(self) -> dict[str, torch.Tensor]:
         # Drop the last incomplete batch of each epoch: every step sees a full batch.
         if self.index + self.batch_size > len(self.data):
             self.epoch, self.index = self.epoch + 1, 0
@@ -50,8 +50,12 @@ class BatchStream:
         self.index += self.batch_size
         # non_blocking: the copy overlaps GPU work when the data is in (pinned) host memory
         x = self.data.x[idx.to(self.data.x.device)].to(self.device, memory_format=self.memory_format, non_blocking=True)
-        y = self.data.y[idx].to(self.device, non_blocking=True) if self.data.y is not None else None
-        return x, y
+        batch = {"x": x}
+        if self.data.y is not None:
+            batch["y"] = self.data.y[idx].to(self.device, non_blocking=True)
+        for key, t in self.data.extra.items():
+            batch[key] = t[idx.to(t.device)].to(self.device, non_blocking=True)
+        return batch
 
     def state_dict(self) -> dict[str, int]:
         return {"epoch": self.epoch, "index": self.index}

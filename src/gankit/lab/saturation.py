@@ -52,7 +52,7 @@ def run(out: Path, quick: bool = False) -> dict:
                 d_fake = float(torch.sigmoid(D(G(z_eval))).mean())
             rows.append({"d_steps": step, "d_fake": d_fake, "grad_saturating": grad_norm(G, D, sat, z_eval), "grad_nonsaturating": grad_norm(G, D, nonsat, z_eval)})
         if step < steps:
-            x_real, _ = next(batches)
+            x_real = next(batches)["x"]
             d_step(G, D, opt_D, LOSSES["minimax"], x_real, torch.randn(len(x_real), 2))  # G stays fixed
     last = rows[-1]
     ratio = last["grad_nonsaturating"] / last["grad_saturating"]

@@ -2,8 +2,8 @@
 
 The lab and the mode-coverage benchmark use the very method the ``gankit train`` loop uses
 (:func:`gankit.methods.build_method`, the GAN's ``step`` with its ``d_step``/``g_step`` and the remedies'
-switches) and :class:`gankit.data.stream.BatchStream`; only the run directory, logging and checkpoints of
-:func:`gankit.train.train_run` are left out, since a toy run takes seconds and writes nothing.
+switches), set up by the same :class:`gankit.train.context.TrainContext`; only the run directory, logging
+and checkpoints of :func:`gankit.train.train_run` are left out, since a toy run takes seconds and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from tqdm import tqdm
 
 from gankit.config import RunConfig, apply_overrides, validate
 from gankit.data import load_dataset
-from gankit.data.stream import BatchStream
 from gankit.methods import Method, build_method
+from gankit.train.context import TrainContext
 
 # The toy GAN: MLPs as in PacGAN's synthetic experiments in spirit (ReLU G, 2-D noise), but smaller so that
 # a run takes seconds on a CPU. Adam with a larger learning rate than PacGAN's 1e-4 for the same reason.
@@ -70,13 +70,14 @@ def train_toy(cfg: RunConfig, *, snapshot_every: int = 0, snapshot_n: int = 1000
 
     data = load_dataset(cfg.data.name, split=cfg.data.split)
     torch.manual_seed(cfg.train.seed)
-    method = build_method(cfg, data.shape, torch.device(cfg.train.device if cfg.train.device != "auto" else "cpu"))
-    batches = BatchStream(data, cfg.train.batch_size, seed=cfg.train.seed)
+    device = torch.device(cfg.train.device if cfg.train.device != "auto" else "cpu")
+    method = build_method(cfg, data.spec, device)
+    method.setup(TrainContext.for_data(data, cfg.train.batch_size, cfg.train.steps, cfg.train.seed, device))
     z_fixed = torch.randn(snapshot_n, method.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 12345))
     run = ToyRun(method)
     start = time.monotonic()
     for step in tqdm(range(1, cfg.train.steps + 1), disable=not progress, desc=f"{cfg.data.name}", leave=False):
-        method.step(batches)
+        method.step()
         if snapshot_every and (step % snapshot_every == 0 or step == 1):
             run.snapshots.append((step, method.sample(z_fixed).cpu()))
     run.seconds = time.monotonic() - start

@@ -8,7 +8,10 @@ losses need it, and say so with ``g_uses_real``). Adding a loss: write the two f
 The flags say what else the training step must do for a loss (see :mod:`gankit.methods.tricks`):
 ``smoothable`` -- ``d`` takes ``real_label`` (one-sided label smoothing makes sense);
 ``critic`` -- D is a Wasserstein critic, whose E[D(x)] - E[D(G(z))] is logged;
-``autoencoder`` -- D is an auto-encoder returning reconstruction losses, and ``d`` takes BEGAN's ``k``.
+``autoencoder`` -- D is an auto-encoder returning reconstruction losses, and ``d`` takes BEGAN's ``k``;
+``control`` -- a factory ``(gamma, lambda_k, device) -> controller`` of state the loss carries across steps
+(BEGAN's k_t, :class:`gankit.losses.began.BEGANControl`): the controller's ``d_loss_kwargs()`` go to ``d``
+and its ``update(real_out, fake_out)`` runs after each D step.
 Gradient penalties live in :mod:`gankit.losses.penalties`.
 """
 
@@ -19,7 +22,7 @@ from typing import Callable
 
 import torch
 
-from gankit.losses.began import d_began, g_began
+from gankit.losses.began import BEGANControl, d_began, g_began
 from gankit.losses.gan import d_bce, g_nonsaturating, g_saturating
 from gankit.losses.hinge import d_hinge, g_hinge
 from gankit.losses.lsgan import d_lsgan, g_lsgan
@@ -37,6 +40,7 @@ class GANLoss:
     smoothable: bool = False  # does d() take real_label (one-sided label smoothing)?
     critic: bool = False  # is D a Wasserstein critic (log its estimate)?
     autoencoder: bool = False  # is D an auto-encoder returning reconstruction losses (BEGAN)?
+    control: Callable[..., object] | None = None  # factory of the state the loss carries across steps (BEGAN's k_t)
 
 
 LOSSES: dict[str, GANLoss] = {
@@ -53,7 +57,10 @@ LOSSES: dict[str, GANLoss] = {
     # Jolicoeur-Martineau 2019: RaSGAN, D compares reals with the average fake and vice versa.
     "relativistic-average": GANLoss(d_relativistic, g_relativistic, g_uses_real=True, smoothable=True),
     # Berthelot et al. 2017: auto-encoder D, equilibrium control k_t (needs model.arch=began).
-    "began": GANLoss(d_began, g_began, autoencoder=True),
+    "began": GANLoss(d_began, g_began, autoencoder=True, control=BEGANControl),
 }
 
-__all__ = ["GANLoss", "LOSSES", "d_bce", "g_saturating", "g_nonsaturating", "d_lsgan", "g_lsgan", "d_wgan", "g_wgan", "d_hinge", "g_hinge", "d_relativistic", "g_relativistic", "d_began", "g_began"]
+__all__ = [
+    "GANLoss", "LOSSES", "BEGANControl", "d_bce", "g_saturating", "g_nonsaturating", "d_lsgan", "g_lsgan",
+    "d_wgan", "g_wgan", "d_hinge", "g_hinge", "d_relativistic", "g_relativistic", "d_began", "g_began",
+]

@@ -1,4 +1,5 @@
-"""Gradient penalties on D: functions of (D, x) that return a scalar penalty to add to D's loss.
+"""Gradient penalties on D: functions of (D, x) that return a scalar penalty to add to D's loss, and
+:data:`PENALTIES`, the registry that ``gan.penalty`` names.
 
 Each needs gradients of D's output with respect to its *input*, so ``create_graph=True`` keeps the
 penalty differentiable in D's parameters (a double backward).
@@ -10,12 +11,39 @@ penalty differentiable in D's parameters (a double backward).
   gradients only around the data manifold.
 - R1 (Mescheder, Geiger & Nowozin 2018, "Which Training Methods for GANs do actually Converge?"):
   (1/2) E[||grad D(x)||^2] on real data; with weight gamma this is the paper's gamma/2 term.
+
+Consistency regularisation (Zhang, Zhang, Odena & Lee 2020, "Consistency Regularization for Generative
+Adversarial Networks") is a penalty of the same shape with no gradient in it: E||D(x) - D(T(x))||^2 on real
+data, T a semantics-preserving augmentation. It adds to any gradient penalty rather than replacing one, so it
+has its own switch (``gan.consistency``) and is not in :data:`PENALTIES`.
+
+Every registry entry has one signature, ``(D, x_real, x_fake) -> penalty`` (those that look only at
+real data ignore ``x_fake``), so the trainer calls any of them the same way. Adding a penalty: write
+the function, put ``@register_penalty("name")`` above it, and test it against a closed form.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
+
+from gankit.nets.augment import translation
+
+Penalty = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]  # (D, x_real, x_fake) -> scalar
+
+PENALTIES: dict[str, Penalty] = {}
+
+
+def register_penalty(name: str) -> Callable[[Penalty], Penalty]:
+    """Add the decorated ``(D, x_real, x_fake) -> penalty`` function to :data:`PENALTIES` as ``name``."""
+
+    def add(fn: Penalty) -> Penalty:
+        PENALTIES[name] = fn
+        return fn
+
+    return add
 
 
 def input_gradients(D: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -52,16 +80,37 @@ def dragan_points(x_real: torch.Tensor, generator: torch.Generator | None = None
     return x_real.detach() + scale * x_real.std() * u
 
 
+@register_penalty("wgan-gp")
 def wgan_gp(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
     """The WGAN-GP penalty (weight it by lambda = 10)."""
     return unit_gradient_penalty(D, interpolates(x_real, x_fake))
 
 
-def dragan(D: nn.Module, x_real: torch.Tensor) -> torch.Tensor:
-    """The DRAGAN penalty (the paper's lambda = 10)."""
+@register_penalty("dragan")
+def dragan(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor | None = None) -> torch.Tensor:
+    """The DRAGAN penalty (the paper's lambda = 10); ``x_fake`` is ignored: the points lie around the data."""
     return unit_gradient_penalty(D, dragan_points(x_real))
 
 
-def r1(D: nn.Module, x_real: torch.Tensor) -> torch.Tensor:
-    """The R1 penalty (weight it by gamma; the paper uses gamma in 0.1 .. 10)."""
+@register_penalty("r1")
+def r1(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor | None = None) -> torch.Tensor:
+    """The R1 penalty (weight it by gamma; the paper uses gamma in 0.1 .. 10); ``x_fake`` is ignored: R1
+    regularises D on real data only."""
     return r1_penalty(D, x_real)
+
+
+def cr_augment(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
+    """Consistency regularisation's T(x) on images (N x C x H x W): each shifted by up to ``ratio`` of its side
+    (zero padding), then flipped left-right with probability 1/2. The paper shifts CIFAR-10 by up to 4 px, 1/8
+    of 32 (and of 28). Random draws, in order: translation's offsets, then one U[0, 1) per image for the flip."""
+    x = translation(x, ratio)
+    flip = torch.rand(x.shape[0], device=x.device) < 0.5  # [N]
+    return torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+
+
+def consistency_penalty(D: nn.Module, x: torch.Tensor,
+                        augment: Callable[[torch.Tensor], torch.Tensor] = cr_augment) -> torch.Tensor:
+    """E ||D(x) - D(T(x))||^2 over the batch: one squared difference per sample for a scalar D (Zhang et al. 2020,
+    Algorithm 1, with no stop-gradient on either side)."""
+    diff = D(x) - D(augment(x))  # two passes, as in d_step: batch norm never mixes the two batches
+    return diff.reshape(diff.shape[0], -1).pow(2).sum(1).mean()

@@ -1,54 +1,29 @@
-"""Methods: what differs between GAN, VAE, ... Each brings its networks, optimizers and step function.
+"""Methods: what differs between GAN, VAE, DANN, ... Each brings its networks, optimizers, data streams and step.
 
 A method is an object with
-    ``modules``     dict of the ``nn.Module``s to checkpoint (``G``, ``D``, ...),
-    ``optimizers``  dict of their optimizers,
-    ``step(batches) -> dict``  one training iteration, drawing minibatches from ``batches``;
-                    returns the scalars to log (0-dim tensors, not synced per step),
-    ``sample(z)``   images from latent codes (no gradients), ``z_dim``,
-    ``decode(z)``   the same images, differentiable in ``z`` (inversion and inpainting), and
-    ``extra_state()`` / ``load_extra_state(d)`` for anything else to checkpoint.
+    ``modules``          dict of the ``nn.Module``s to checkpoint (``G``, ``D``, ...),
+    ``optimizers``       dict of their optimizers,
+    ``images_per_step``  items drawn from the data per ``step()`` (for the throughput the loop reports),
+    ``setup(ctx)``       take batch streams, wrappers and speed settings from the training context
+                         (:class:`gankit.train.context.TrainContext`); called once before training,
+    ``step() -> dict``   one training iteration; returns the scalars to log (0-dim tensors, not synced per step),
+    ``preview()``        what to render now (:class:`gankit.previews.Preview`: an image grid, a point scatter, ...),
+    ``evaluate()``       scores for evaluation during training (``eval.eval_every``; ``{}`` when it has none),
+    ``state_dict()`` / ``load_state_dict(d)``  anything else to checkpoint (schedules, counters, generators).
 The training loop (:mod:`gankit.train.loop`) knows nothing more than this.
 
-Adding a method: a builder ``(cfg, data_shape, device) -> method`` decorated with ``@register_method``.
+Methods that generate also follow the generator protocol (:class:`Generator`), which the tools of
+:mod:`gankit.sampling`, ``gankit sample`` and ``gankit evaluate`` use on a trained run.
+
+Adding a method: a module with its config sections and a builder ``(cfg, spec, device) -> method``
+decorated with ``@register_method(name, sections=..., smoke=...)``, imported at the bottom of this file.
+``smoke`` is a list of ``KEY=VALUE`` overrides that make a run of a few seconds on small offline data:
+the conformance test (``tests/methods/test_conformance.py``) trains every registered method with it.
 """
 
-from __future__ import annotations
+from gankit.methods.registry import METHODS, Generator, Method, build_method, is_generator, register_method
 
-from typing import Any, Callable, Iterator, Protocol
+# The built-in methods register themselves on import.
+from gankit.methods import dann, gan, vae  # noqa: E402,F401
 
-import torch
-from torch import nn
-
-
-class Method(Protocol):
-    modules: dict[str, nn.Module]
-    optimizers: dict[str, torch.optim.Optimizer]
-    z_dim: int
-
-    def step(self, batches: Iterator) -> dict[str, torch.Tensor]: ...
-
-    def sample(self, z: torch.Tensor) -> torch.Tensor: ...
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor: ...
-
-    def extra_state(self) -> dict[str, Any]: ...
-
-    def load_extra_state(self, state: dict[str, Any]) -> None: ...
-
-
-METHODS: dict[str, Callable[..., Method]] = {}
-
-
-def register_method(name: str):
-    def deco(builder):
-        METHODS[name] = builder
-        return builder
-
-    return deco
-
-
-def build_method(cfg, data_shape: tuple[int, ...], device: torch.device) -> Method:
-    from gankit.methods import gan, vae  # noqa: F401  (fill the registry)
-
-    return METHODS[cfg.method](cfg, data_shape, device)
+__all__ = ["METHODS", "Generator", "Method", "build_method", "is_generator", "register_method"]

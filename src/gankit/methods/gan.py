@@ -17,16 +17,20 @@ through the hooks of :class:`gankit.methods.tricks.Tricks`; with the defaults ev
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 
+from gankit.data import DataSpec
 from gankit.losses import LOSSES, GANLoss
-from gankit.methods import register_method
+from gankit.methods.gan_config import GANConfig, ModelConfig, OptimConfig, check_gan
+from gankit.methods.registry import register_method
 from gankit.methods.remedies import build_gan_nets, unrolled_g_step
 from gankit.methods.schedule import build_schedulers
 from gankit.methods.tricks import NO_TRICKS, Tricks
+from gankit.metrics.scoring import GeneratorScorer
+from gankit.previews import Preview, samples_preview
 
 
 def update(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None = None) -> None:
@@ -77,12 +81,12 @@ def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLo
 
 
 class GAN:
-    """G and D with Adam, trained by :func:`d_step` (k times) and :func:`g_step`."""
+    """G and D with Adam, trained by :func:`d_step` (k times) and :func:`g_step` on batches of one stream."""
 
-    def __init__(self, cfg, data_shape: tuple[int, ...], device: torch.device):
-        self.device = device
+    def __init__(self, cfg, spec: DataSpec, device: torch.device):
+        self.device, self.spec = device, spec
         self.z_dim = cfg.model.z_dim
-        self.G, self.D = (m.to(device) for m in build_gan_nets(cfg, data_shape))  # D packed when gan.pack > 1
+        self.G, self.D = (m.to(device) for m in build_gan_nets(cfg, spec.shape))  # D packed when gan.pack > 1
         betas = tuple(cfg.optim.betas)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.g_lr, betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.d_lr, betas=betas)
@@ -93,9 +97,18 @@ class GAN:
         self.modules = {"G": self.G, "D": self.D, **self.tricks.modules}  # + G_ema when gan.ema_decay > 0
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
         self.schedulers = build_schedulers(cfg.optim, cfg.train.steps, self.optimizers)  # optim.lr_schedule
-        self.setup_training()
+        self.images_per_step = cfg.train.batch_size * self.d_steps
+        # The latent batch behind every preview: the same for the whole run, and after resuming.
+        self.z_preview = torch.randn(cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003))
+        self.scorer = GeneratorScorer(cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples)
+        self.setup_modules()
 
-    def setup_training(self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False) -> None:
+    def setup(self, ctx) -> None:
+        """Take one stream of training batches, and train G and D through the context's wrapper."""
+        self.batches = ctx.stream("train")
+        self.setup_modules(ctx.rank, ctx.world_size, ctx.wrap, ctx.compile, ctx.fp16)
+
+    def setup_modules(self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False) -> None:
         """Prepare the modules that train: wrapped (DDP) and compiled when asked.
 
         D trains through its wrapper in the D step; G through its wrapper in the G step. The other
@@ -112,12 +125,15 @@ class GAN:
         z = torch.randn(n * self.world_size, self.z_dim, device=self.device)
         return z[self.rank :: self.world_size]
 
-    def step(self, batches: Iterator) -> dict[str, torch.Tensor]:
+    def real(self) -> torch.Tensor:
+        return next(self.batches)["x"]
+
+    def step(self) -> dict[str, torch.Tensor]:
         for _ in range(self.d_steps):
-            x_real, _ = next(batches)
+            x_real = self.real()
             stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, self.noise(len(x_real)), self.tricks, self.scalers["D"])
         if self.unrolled_steps:  # Metz et al. 2017: G steps against D unrolled K steps ahead
-            g_stats = unrolled_g_step(self.G_train, self.D, self.opt_D, self.opt_G, self.loss, batches, self.noise, self.unrolled_steps)
+            g_stats = unrolled_g_step(self.G_train, self.D, self.opt_D, self.opt_G, self.loss, self.real, self.noise, self.unrolled_steps)
             self.tricks.after_g_step(self.G)  # the EMA of G
         else:
             g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.tricks, self.scalers["G"])
@@ -125,7 +141,7 @@ class GAN:
             sched.step()
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """G(z), differentiable in z (inversion, inpainting): the sampling G in eval mode."""
         G = self.tricks.G_ema if self.tricks.G_ema is not None else self.G  # the EMA of G when it is kept
         was_training = G.training
@@ -136,15 +152,21 @@ class GAN:
             G.train(was_training)
 
     @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decode(z)
+    def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(z, cond)
 
-    def extra_state(self) -> dict[str, Any]:
+    def preview(self) -> Preview:
+        return samples_preview(self.sample(self.z_preview))
+
+    def evaluate(self) -> dict[str, float]:
+        return self.scorer(self.sample, self.z_dim)
+
+    def state_dict(self) -> dict[str, Any]:
         state = {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
         state |= {f"lr_schedule_{k}": s.state_dict() for k, s in self.schedulers.items()}
         return {"tricks": self.tricks.state_dict(), **state}
 
-    def load_extra_state(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         if "tricks" in state:
             self.tricks.load_state_dict(state["tricks"])
         for k, s in self.scalers.items():
@@ -155,6 +177,12 @@ class GAN:
                 s.load_state_dict(state[f"lr_schedule_{k}"])
 
 
-@register_method("gan")
-def build(cfg, data_shape: tuple[int, ...], device: torch.device) -> GAN:
-    return GAN(cfg, data_shape, device)
+# A run of a few seconds on a toy for the conformance test (tests/methods/test_conformance.py).
+SMOKE = ["data.name=ring", "model.arch=mlp", "model.z_dim=2", "model.g_width=16", "model.d_width=16", "train.batch_size=16",
+         "train.log_every=2", "train.sample_every=4", "train.checkpoint_every=4"]
+
+
+@register_method("gan", sections={"model": ModelConfig, "gan": GANConfig, "optim": OptimConfig}, check=check_gan, smoke=SMOKE,
+                 label=lambda cfg: cfg.model.arch)
+def build(cfg, spec: DataSpec, device: torch.device) -> GAN:
+    return GAN(cfg, spec, device)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 from torch import nn
@@ -51,7 +51,8 @@ def _adam_lookahead(params: dict[str, torch.Tensor], grads: tuple[torch.Tensor, 
     return new
 
 
-def unrolled_g_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, opt_G: torch.optim.Optimizer, loss, batches: Iterator, noise: Callable[[int], torch.Tensor], steps: int) -> dict[str, torch.Tensor]:
+def unrolled_g_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, opt_G: torch.optim.Optimizer, loss,
+                    real: Callable[[], torch.Tensor], noise: Callable[[int], torch.Tensor], steps: int) -> dict[str, torch.Tensor]:
     """One generator update on the unrolled surrogate loss (Metz et al. 2017, Sec. 2).
 
     Args:
@@ -59,7 +60,7 @@ def unrolled_g_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, op
         opt_D: D's optimizer: its hyper-parameters and moments drive the K look-ahead steps.
         opt_G: G's optimizer, stepped once.
         loss: a :class:`gankit.losses.GANLoss`.
-        batches: iterator of (x_real, y) minibatches (K + 1 are drawn).
+        real: () -> a minibatch of real data (K + 1 are drawn).
         noise: n -> latent codes.
         steps: K, the number of unrolled D steps.
 
@@ -74,12 +75,12 @@ def unrolled_g_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, op
         return functional_call(D, {**ps, **buffers}, (x,))
 
     for k in range(steps):
-        x_real, _ = next(batches)
+        x_real = real()
         x_fake = G(noise(len(x_real)))  # not detached: the look-ahead depends on G
         loss_D = loss.d(D_at(params, x_real), D_at(params, x_fake))
         grads = torch.autograd.grad(loss_D, tuple(params.values()), create_graph=True)
         params = _adam_lookahead(params, grads, opt_D, named, k + 1)
-    x_real, _ = next(batches)
+    x_real = real()
     fake_logits = D_at(params, G(noise(len(x_real))))
     real_logits = D_at(params, x_real) if loss.g_uses_real else None
     loss_G = loss.g(fake_logits, real_logits)

@@ -9,21 +9,41 @@ E[x] = 2 sigmoid(a) - 1 = tanh(a / 2) in [-1, 1].
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Literal
 
 import torch
+from pydantic import Field
 
+from gankit.config import Section
+from gankit.errors import UserError
+from gankit.data import DataSpec
 from gankit.losses.vae import bernoulli_nll, gaussian_nll, kl_normal, reparameterise
-from gankit.methods import register_method
+from gankit.methods.gan_config import ModelConfig, OptimConfig
+from gankit.methods.registry import register_method
+from gankit.metrics.scoring import GeneratorScorer
 from gankit.nets.vae import build_vae
+from gankit.previews import Preview, samples_preview
+
+
+class VAEConfig(Section):
+    """The VAE baseline (method: vae); its latent size is model.z_dim and it trains with optim.g_lr."""
+
+    arch: Literal["conv", "mlp"] = "conv"  # encoder/decoder family
+    width: int = Field(32, gt=0)  # conv: channels at full resolution; mlp: hidden units
+    recon: Literal["bernoulli", "gaussian"] = "bernoulli"  # -log p(x|z): cross-entropy or squared error
+    sigma: float = Field(0.1, gt=0)  # the decoder's std for recon=gaussian
+    beta: float = Field(1.0, ge=0)  # weight of the KL term (1: the ELBO)
+
+
 
 
 class VAE:
     """Encoder and decoder with one Adam optimizer over both (``optim.g_lr``, ``optim.betas``)."""
 
-    def __init__(self, cfg, data_shape: tuple[int, ...], device: torch.device):
-        if len(data_shape) != 3:
-            raise ValueError(f"the VAE models images (C x H x W), got items of shape {data_shape}")
+    def __init__(self, cfg, spec: DataSpec, device: torch.device):
+        data_shape = spec.shape
+        if spec.kind != "image":
+            raise UserError(f"method vae: the VAE models images (C x H x W), and {cfg.data.name} holds {spec.kind} of shape {data_shape}")
         v = cfg.vae
         self.device, self.z_dim = device, cfg.model.z_dim
         self.recon, self.sigma, self.beta = v.recon, v.sigma, v.beta
@@ -32,12 +52,17 @@ class VAE:
         self.opt = torch.optim.Adam(params, lr=cfg.optim.g_lr, betas=tuple(cfg.optim.betas))
         self.modules = {"encoder": self.encoder, "decoder": self.decoder}
         self.optimizers = {"vae": self.opt}
-        self.setup_training()
+        self.images_per_step = cfg.train.batch_size
+        self.encoder_train, self.decoder_train = self.encoder, self.decoder  # until setup() wraps them
+        self.z_preview = torch.randn(cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003))
+        self.scorer = GeneratorScorer(cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples)
 
-    def setup_training(self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False) -> None:
-        """The modules that train: DDP-wrapped (and compiled) when asked; fp16 is not supported for the VAE."""
-        enc, dec = (torch.compile(self.encoder), torch.compile(self.decoder)) if compile else (self.encoder, self.decoder)
-        self.encoder_train, self.decoder_train = wrap(enc), wrap(dec)
+    def setup(self, ctx) -> None:
+        """One stream of training batches; the encoder and decoder train DDP-wrapped (and compiled) when asked.
+        fp16 is not supported for the VAE."""
+        self.batches = ctx.stream("train")
+        enc, dec = (torch.compile(self.encoder), torch.compile(self.decoder)) if ctx.compile else (self.encoder, self.decoder)
+        self.encoder_train, self.decoder_train = ctx.wrap(enc), ctx.wrap(dec)
 
     def mean_image(self, out: torch.Tensor) -> torch.Tensor:
         """The decoder's output as the mean image in [-1, 1]."""
@@ -46,8 +71,8 @@ class VAE:
     def nll(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return bernoulli_nll(out, x) if self.recon == "bernoulli" else gaussian_nll(out, x, self.sigma)
 
-    def step(self, batches: Iterator) -> dict[str, torch.Tensor]:
-        x, _ = next(batches)
+    def step(self) -> dict[str, torch.Tensor]:
+        x = next(self.batches)["x"]
         mu, logvar = self.encoder_train(x)
         out = self.decoder_train(reparameterise(mu, logvar))
         recon, kl = self.nll(out, x), kl_normal(mu, logvar)
@@ -57,7 +82,7 @@ class VAE:
         self.opt.step()
         return {"loss": loss.detach(), "recon": recon.detach(), "kl": kl.detach()}
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """The decoder's mean image for z, differentiable in z (inversion, inpainting)."""
         was_training = self.decoder.training
         self.decoder.eval()  # batch norm uses running statistics
@@ -67,8 +92,14 @@ class VAE:
             self.decoder.train(was_training)
 
     @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
+    def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(z)
+
+    def preview(self) -> Preview:
+        return samples_preview(self.sample(self.z_preview))
+
+    def evaluate(self) -> dict[str, float]:
+        return self.scorer(self.sample, self.z_dim)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
@@ -79,13 +110,17 @@ class VAE:
         self.encoder.train(modes[0]), self.decoder.train(modes[1])
         return out
 
-    def extra_state(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         return {}
 
-    def load_extra_state(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
 
-@register_method("vae")
-def build(cfg, data_shape: tuple[int, ...], device: torch.device) -> VAE:
-    return VAE(cfg, data_shape, device)
+SMOKE = ["data.name=mnist-5k", "vae.width=8", "model.z_dim=8", "train.batch_size=16", "train.log_every=2", "train.sample_every=4",
+         "train.checkpoint_every=4"]
+
+
+@register_method("vae", sections={"model": ModelConfig, "vae": VAEConfig, "optim": OptimConfig}, smoke=SMOKE)
+def build(cfg, spec: DataSpec, device: torch.device) -> VAE:
+    return VAE(cfg, spec, device)

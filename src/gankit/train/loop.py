@@ -1,8 +1,12 @@
-"""The training loop: Algorithm 1 of Goodfellow et al. 2014, with the bookkeeping around it.
+"""The training loop: the outer loop of Algorithm 1 of Goodfellow et al. 2014, with the bookkeeping around it.
 
+    method.setup(ctx)              # the method takes its batch streams from the training context
     for step in 1..steps:
-        method.step(batches)       # k D steps, one G step (or the method's own updates)
-        log / sample / checkpoint when due
+        method.step()              # one iteration of the method's own updates (a GAN: k + 1 player steps)
+        log / preview / evaluate / checkpoint when due
+
+It names no network, objective or logged key: what a step does, what it logs, what its preview shows and
+what it scores are the method's (:mod:`gankit.methods`).
 
 Everything a resumed run needs (weights, optimizer states, RNG states, the data position, the
 partial logging window) goes into the checkpoint, so a run stopped after step s and resumed
@@ -21,13 +25,14 @@ import torch
 from tqdm import tqdm
 
 from gankit.config import RunConfig
-from gankit.data import load_from_config
-from gankit.data.stream import BatchStream
+from gankit.data import load_run_data
 from gankit.errors import UserError
-from gankit.images import save_samples_png
 from gankit.methods import Method, build_method
+from gankit.previews import save_preview
 from gankit.train import distributed
+from gankit.train.best import BestKeeper
 from gankit.train.checkpoint import load_checkpoint, save_checkpoint
+from gankit.train.context import TrainContext
 from gankit.train.distributed import Dist
 from gankit.train.rundir import RunDir
 from gankit.train.speed import resolve_speed
@@ -40,12 +45,7 @@ class TrainResult:
     images_per_s: float
     seconds: float
     interrupted: bool
-    last_samples: Path | None
-
-
-def fixed_noise(n: int, z_dim: int, seed: int) -> torch.Tensor:
-    """The latent batch behind every sample grid: the same for the whole run, and after resuming."""
-    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed + 1_000_003))
+    last_samples: Path | None  # the last preview written
 
 
 class _Window:
@@ -111,27 +111,43 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _save(run: RunDir, cfg: RunConfig, step: int, method: Method, batches: BatchStream, window: _Window, dist: Dist, device) -> Path | None:
+def _save(run: RunDir, cfg: RunConfig, step: int, method: Method, ctx: TrainContext, window: _Window, dist: Dist) -> Path | None:
     # Every rank takes part in averaging the partial logging window; only rank 0 writes.
-    sums = distributed.mean_over_ranks({k: float(v) for k, v in window.sums.items()}, dist, device)
+    sums = distributed.mean_over_ranks({k: float(v) for k, v in window.sums.items()}, dist, ctx.device)
     if not dist.is_main:
         return None
     state = {
-        "data_shape": list(batches.data.shape),
+        "data_spec": ctx.data.spec.to_dict(),  # enough to rebuild the method without loading its data
         "optimizers": {k: opt.state_dict() for k, opt in method.optimizers.items()},
-        "rng": _rng_state(device),  # identical on every rank: they draw the same global noise
-        "data": batches.state_dict(),
+        "rng": _rng_state(ctx.device),  # identical on every rank: they draw the same global noise
+        "streams": {k: s.state_dict() for k, s in ctx.streams.items()},
         "window": {"sums": sums, "count": window.count},
-        "method": method.extra_state(),
+        "method": method.state_dict(),
     }
     return save_checkpoint(run.checkpoints, step, method.modules, state, keep=cfg.train.keep_checkpoints)
+
+
+def _restore(run: RunDir, method: Method, ctx: TrainContext) -> tuple[int, _Window]:
+    """Load the newest checkpoint into ``method``, the RNG and the streams; returns (step, logging window)."""
+    ckpt = load_checkpoint(run.path)
+    for name, module in method.modules.items():
+        module.load_state_dict(ckpt.module_state(name))
+    for name, opt in method.optimizers.items():
+        opt.load_state_dict(ckpt.state["optimizers"][name])
+    _set_rng_state(ckpt.state["rng"], ctx.device)
+    streams = ckpt.state["streams"] if "streams" in ckpt.state else {"train": ckpt.state["data"]}  # before 0.2
+    for name, stream in ctx.streams.items():
+        stream.load_state_dict(streams[name])
+    method.load_state_dict(ckpt.state["method"])
+    return ckpt.step, _Window(**ckpt.state["window"])
 
 
 def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
     """Train ``cfg`` in ``run_dir`` (resuming from its newest checkpoint when ``resume``).
 
-    Under ``torchrun`` this runs in every process: DDP synchronises G's and D's gradients, each
-    process takes its slice of every global batch, and only rank 0 writes the run directory.
+    Under ``torchrun`` this runs in every process: the modules a method trains through ``ctx.wrap``
+    (DistributedDataParallel) synchronise their gradients, each process takes its slice of every global
+    batch, and only rank 0 writes the run directory.
     """
     dist, device = distributed.setup(cfg.train.device)
     try:
@@ -145,35 +161,21 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
 
     t = cfg.train
     run = RunDir(run_dir)
-    data = load_from_config(cfg.data)
-    if t.batch_size > len(data):
-        raise UserError(f"train.batch_size={t.batch_size} exceeds the {len(data)} items of {cfg.data.name}")
-    if t.batch_size % dist.world_size:
-        raise UserError(f"train.batch_size={t.batch_size} is not divisible by the {dist.world_size} processes")
-    speed = resolve_speed(t, device, data.x.numel() * data.x.element_size())
+    data = load_run_data(cfg.data)
+    speed = resolve_speed(t, device, sum(p.x.numel() * p.x.element_size() for p in data.parts.values()))
 
     torch.manual_seed(t.seed)  # network initialisation and all training noise; the same on every rank
-    method = build_method(cfg, data.shape, device)
+    method = build_method(cfg, data.spec, device)
     if speed.channels_last:
         for module in method.modules.values():
             module.to(memory_format=torch.channels_last)
-    if speed.data_on_device:
-        data.x = data.x.to(device)
-    method.setup_training(dist.rank, dist.world_size, distributed.wrapper(dist, device, t.sync_batchnorm), speed.compile, speed.fp16)
-    batches = BatchStream(data, t.batch_size, seed=t.seed, rank=dist.rank, world_size=dist.world_size, device=device,
-                          channels_last=speed.channels_last)
+    ctx = TrainContext(data, device, t.batch_size, t.steps, t.seed, dist.rank, dist.world_size,
+                       distributed.wrapper(dist, device, t.sync_batchnorm), speed.compile, speed.fp16,
+                       speed.channels_last, speed.data_on_device)
+    method.setup(ctx)
     window, step = _Window(), 0
     if resume:
-        ckpt = load_checkpoint(run.path)
-        for name, module in method.modules.items():
-            module.load_state_dict(ckpt.module_state(name))
-        for name, opt in method.optimizers.items():
-            opt.load_state_dict(ckpt.state["optimizers"][name])
-        _set_rng_state(ckpt.state["rng"], device)
-        batches.load_state_dict(ckpt.state["data"])
-        window = _Window(**ckpt.state["window"])
-        method.load_extra_state(ckpt.state["method"])
-        step = ckpt.step
+        step, window = _restore(run, method, ctx)
     main = dist.is_main
     if main:
         if resume:
@@ -181,42 +183,39 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
         run.create(cfg)
     metrics = run.metrics
     tb = SummaryWriter(str(run.tensorboard), purge_step=step + 1 if resume else None) if main else None
-    z_fixed = fixed_noise(t.num_samples, method.z_dim, t.seed)
     if progress and main:
         where = f"{dist.world_size} processes, " if dist.enabled else ""
         print(f"training on {where}{device}: {speed.describe()}", file=sys.stderr)
-    evaluator = None
-    if cfg.eval.eval_every:  # metrics on G every eval_every steps, and the best G in <run>/best/
-        from gankit.train.evaluation import TrainingEvaluator
-
-        evaluator = TrainingEvaluator(cfg, run.path)
+    best = BestKeeper(run.path / "best", cfg.eval.best_metric) if cfg.eval.eval_every else None
 
     start = time.monotonic()
-    start_step, last_grid, interrupted = step, None, False
-    images_per_step = t.batch_size * getattr(method, "d_steps", 1)
+    start_step, last_preview, interrupted = step, None, False
     bar = tqdm(total=t.steps, initial=step, desc="training", unit="step", disable=not (progress and main),
                mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
     with _StopOnSigint() as sigint:
         while step < t.steps:
             with speed.autocast(device):
-                window.add(method.step(batches))
+                window.add(method.step())
             step += 1
             bar.update(1)
+            row = {}
             if step % t.log_every == 0:
                 row = distributed.mean_over_ranks(window.means(), dist, device)
                 window = _Window()
-                row["images_per_s"] = (step - start_step) * images_per_step / max(time.monotonic() - start, 1e-9)
-                if main:
-                    metrics.log(step, row)
-                    for k, v in row.items():
-                        tb.add_scalar(k, v, step)
-                bar.set_postfix({k: f"{row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row})
+                row["images_per_s"] = (step - start_step) * method.images_per_step / max(time.monotonic() - start, 1e-9)
+                bar.set_postfix({k: f"{v:.3f}" for k, v in list(row.items())[:4]})  # the method's first columns
             if step % t.sample_every == 0 and main:
-                last_grid = save_samples_png(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
-            if evaluator is not None and main and step % cfg.eval.eval_every == 0:  # other ranks wait at the next collective
-                evaluator(step, method, metrics, tb, data_shape=batches.data.shape)
+                last_preview = save_preview(method.preview(), run.samples / f"step_{step:08d}.png")
+            if best is not None and main and step % cfg.eval.eval_every == 0:  # other ranks wait at the next collective
+                scores = {f"eval_{k}": v for k, v in method.evaluate().items()}
+                row |= scores
+                best.update(step, scores.get(f"eval_{cfg.eval.best_metric}"), method.modules, ctx.data.spec)
+            if row and main:  # one row per step: the training scalars and the scores when both are due
+                metrics.log(step, row)
+                for k, v in row.items():
+                    tb.add_scalar(k, v, step)
             if step % t.checkpoint_every == 0:
-                _save(run, cfg, step, method, batches, window, dist, device)
+                _save(run, cfg, step, method, ctx, window, dist)
             time_up = t.minutes is not None and time.monotonic() - start > 60 * t.minutes
             # All ranks must stop at the same step, or the next collective would wait forever.
             if distributed.any_rank(sigint.requested or time_up, dist, device):
@@ -226,9 +225,10 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
     seconds = time.monotonic() - start
     if step > start_step or not resume:
         if main:
-            last_grid = save_samples_png(method.sample(z_fixed), run.samples / f"step_{step:08d}.png")
-        _save(run, cfg, step, method, batches, window, dist, device)
+            last_preview = save_preview(method.preview(), run.samples / f"step_{step:08d}.png")
+        _save(run, cfg, step, method, ctx, window, dist)
     if tb is not None:
         tb.close()
     distributed.barrier(dist)  # nobody leaves before rank 0 has written the final checkpoint
-    return TrainResult(run.path, step, (step - start_step) * images_per_step / max(seconds, 1e-9), seconds, interrupted, last_grid)
+    ips = (step - start_step) * method.images_per_step / max(seconds, 1e-9)
+    return TrainResult(run.path, step, ips, seconds, interrupted, last_preview)

@@ -1,11 +1,11 @@
-"""Jacobian-based truncation (gankit.methods.truncation) against closed-form Jacobians."""
+"""Jacobian-based truncation (gankit.sampling.truncation) against closed-form Jacobians."""
 
 import pytest
 import torch
 from torch import nn
 
 from gankit.errors import UserError
-from gankit.methods.truncation import jacobian_norms, truncated_latents
+from gankit.sampling.truncation import jacobian_norms, truncated_latents
 
 
 def test_linear_map_has_the_frobenius_norm_of_its_matrix_everywhere():

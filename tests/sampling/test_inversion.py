@@ -1,11 +1,11 @@
-"""Inversion and inpainting (gankit.methods.inversion) on generators whose answer is known."""
+"""Inversion and inpainting (gankit.sampling.inversion) on generators whose answer is known."""
 
 import pytest
 import torch
 from torch import nn
 
 from gankit.errors import UserError
-from gankit.methods.inversion import inpaint, invert, make_mask
+from gankit.sampling.inversion import inpaint, invert, make_mask
 
 A = torch.randn(12, 3, generator=torch.Generator().manual_seed(0))
 

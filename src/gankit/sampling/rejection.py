@@ -52,8 +52,7 @@ def calibrate_discriminator(method, batches: Iterator, steps: int = 500, lr: flo
     cross-entropy D loss and a fresh Adam, so that its logit estimates log p_data / p_g of the sampler."""
     opt = torch.optim.Adam(method.D.parameters(), lr=lr, betas=(0.5, 0.999))
     for _ in range(steps):
-        x_real, _ = next(batches)
-        x_real = x_real.to(method.device)
+        x_real = next(batches)["x"].to(method.device)
         x_fake = method.sample(torch.randn(len(x_real), method.z_dim, device=method.device))
         loss = d_bce(method.D(x_real), method.D(x_fake))
         opt.zero_grad(set_to_none=True)

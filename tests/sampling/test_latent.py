@@ -1,4 +1,4 @@
-"""Latent interpolation and arithmetic (gankit.methods.latent) against closed forms."""
+"""Latent interpolation and arithmetic (gankit.sampling.latent) against closed forms."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gankit.errors import UserError
-from gankit.methods.latent import interpolation_latents, latent_arithmetic, lerp, slerp
+from gankit.sampling.latent import interpolation_latents, latent_arithmetic, lerp, slerp
 
 
 def test_slerp_of_orthogonal_unit_vectors_follows_the_quarter_circle():

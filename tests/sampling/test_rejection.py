@@ -1,4 +1,4 @@
-"""Discriminator rejection sampling (gankit.methods.rejection) against closed forms."""
+"""Discriminator rejection sampling (gankit.sampling.rejection) against closed forms."""
 
 import math
 
@@ -9,7 +9,7 @@ from torch.testing import assert_close
 
 from gankit.errors import UserError
 from gankit.losses import LOSSES
-from gankit.methods.rejection import drs_accept_prob, rejection_sample
+from gankit.sampling.rejection import drs_accept_prob, rejection_sample
 
 
 def test_accept_prob_is_the_density_ratio_far_below_the_max():

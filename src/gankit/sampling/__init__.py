@@ -1,0 +1,3 @@
+"""What uses a trained generator through the generator protocol (``z_dim``, ``sample(z)``, ``decode(z)``):
+latent walks and arithmetic (:mod:`.latent`), inversion and inpainting (:mod:`.inversion`), Jacobian-based
+truncation (:mod:`.truncation`) and discriminator rejection sampling (:mod:`.rejection`)."""
