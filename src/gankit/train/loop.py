@@ -142,8 +142,12 @@ def _restore(run: RunDir, method: Method, ctx: TrainContext) -> tuple[int, _Wind
     return ckpt.step, _Window(**ckpt.state["window"])
 
 
-def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
+def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
+              stop_at: int | None = None) -> TrainResult:
     """Train ``cfg`` in ``run_dir`` (resuming from its newest checkpoint when ``resume``).
+
+    ``stop_at`` stops after that step with a checkpoint, as an interrupted run does (the schedules still
+    run to ``train.steps``): for splitting a run over jobs, and for testing that resuming is exact.
 
     Under ``torchrun`` this runs in every process: the modules a method trains through ``ctx.wrap``
     (DistributedDataParallel) synchronise their gradients, each process takes its slice of every global
@@ -151,12 +155,13 @@ def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progres
     """
     dist, device = distributed.setup(cfg.train.device)
     try:
-        return _train(cfg, Path(run_dir), resume, progress, dist, device)
+        return _train(cfg, Path(run_dir), resume, progress, dist, device, stop_at)
     finally:
         distributed.teardown()
 
 
-def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Dist, device: torch.device) -> TrainResult:
+def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Dist, device: torch.device,
+           stop_at: int | None) -> TrainResult:
     from torch.utils.tensorboard import SummaryWriter  # slow import: only when training
 
     t = cfg.train
@@ -218,8 +223,8 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
                 _save(run, cfg, step, method, ctx, window, dist)
             time_up = t.minutes is not None and time.monotonic() - start > 60 * t.minutes
             # All ranks must stop at the same step, or the next collective would wait forever.
-            if distributed.any_rank(sigint.requested or time_up, dist, device):
-                interrupted = sigint.requested or not time_up
+            if distributed.any_rank(sigint.requested or time_up or step == stop_at, dist, device):
+                interrupted = not time_up
                 break
     bar.close()
     seconds = time.monotonic() - start
