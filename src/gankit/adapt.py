@@ -51,8 +51,11 @@ VECTOR_DOMAINS = ("moons", "moons-rotated")
 # digits -> mnist: without a bottleneck the domain classifier still tells the 512 conv features of
 # blurred 8 x 8 digits from MNIST's apart (error 0.25-0.35); its preset ends G_f with a 128-unit
 # bottleneck and trains longer (docs/adapt.md, "Results on this CPU").
-PAIR_PRESETS: dict[tuple[str, str], str] = {("moons", "moons-rotated"): "dann-moons", ("mnist", "mnist-m"): "dann-mnist-m",
-                                            ("digits", "mnist"): "dann-digits-mnist"}
+PAIR_PRESETS: dict[tuple[str, str], str] = {
+    ("moons", "moons-rotated"): "dann-moons",
+    ("mnist", "mnist-m"): "dann-mnist-m",
+    ("digits", "mnist"): "dann-digits-mnist",
+}
 
 
 class StudyConfig(Section):
@@ -81,9 +84,13 @@ def preset_for(source: str, target: str) -> str:
     return "dann-moons" if source in VECTOR_DOMAINS or target in VECTOR_DOMAINS else "dann-mnist-m"
 
 
-def study_config(source: str, target: str, config: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+def study_config(
+    source: str, target: str, config: str | Path | None = None, overrides: list[str] | None = None
+) -> RunConfig:
     """The run config of every run of the study: the preset (or ``config``), the pair, then ``overrides``."""
-    cfg = load_config(config or preset_for(source, target), [f"data.name={source}", f"data.target={target}", *(overrides or [])])
+    cfg = load_config(
+        config or preset_for(source, target), [f"data.name={source}", f"data.target={target}", *(overrides or [])]
+    )
     if cfg.method != "dann":
         raise UserError(f"{config}: gankit adapt trains method dann, and this config has method {cfg.method}")
     return cfg
@@ -113,7 +120,11 @@ def _features(nets: DANNNets, x) -> np.ndarray:
 
 def _summary(per_seed: list[float]) -> dict[str, Any]:
     a = np.asarray(per_seed, dtype=np.float64)
-    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0, "per_seed": [float(v) for v in a]}
+    return {
+        "mean": float(a.mean()),
+        "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+        "per_seed": [float(v) for v in a],
+    }
 
 
 def gap_closed(source_only: float, dann: float, target_only: float) -> float | None:
@@ -122,8 +133,16 @@ def gap_closed(source_only: float, dann: float, target_only: float) -> float | N
     return None if abs(gap) < 1e-12 else (dann - source_only) / gap
 
 
-def adapt(source: str, target: str, out: str | Path | None = None, *, config: str | Path | None = None,
-          overrides: list[str] | None = None, progress: bool = True, **study: Any) -> AdaptResult:
+def adapt(
+    source: str,
+    target: str,
+    out: str | Path | None = None,
+    *,
+    config: str | Path | None = None,
+    overrides: list[str] | None = None,
+    progress: bool = True,
+    **study: Any,
+) -> AdaptResult:
     """Compare source only, subspace alignment, DANN and target only on a domain pair.
 
     Args:
@@ -157,7 +176,13 @@ def adapt(source: str, target: str, out: str | Path | None = None, *, config: st
     accs: dict[str, list[float]] = {m: [] for m in s.methods}
     seconds: dict[str, float] = {m: 0.0 for m in s.methods}
     jobs = [(seed, m) for seed in range(s.seeds) for m in runs]
-    bar = tqdm(jobs, desc=f"adapt {pair.name}", unit="run", disable=not progress, mininterval=0.5 if sys.stderr.isatty() else 30)
+    bar = tqdm(
+        jobs,
+        desc=f"adapt {pair.name}",
+        unit="run",
+        disable=not progress,
+        mininterval=0.5 if sys.stderr.isatty() else 30,
+    )
     for seed, variant in bar:
         bar.set_postfix_str(f"{variant} seed {seed}")
         r = fit(cfg, variant, seed, out / variant / f"seed{seed}", pair)
@@ -209,7 +234,9 @@ def write_results(result: AdaptResult, source: str, target: str, seeds: int, pai
         "| --- | --- | --- | --- |",
     ]
     for m, s in result.summary.items():
-        lines.append(f"| {m} | {s['mean']:.3f} ± {s['std']:.3f} | {', '.join(f'{v:.3f}' for v in s['per_seed'])} | {s['seconds']:.0f} |")
+        lines.append(
+            f"| {m} | {s['mean']:.3f} ± {s['std']:.3f} | {', '.join(f'{v:.3f}' for v in s['per_seed'])} | {s['seconds']:.0f} |"
+        )
     if result.gap_closed is not None:
         lines += ["", f"DANN closes {100 * result.gap_closed:.0f}% of the gap between source only and target only."]
     lines += ["", f"Total time: {result.seconds:.0f} s. Figures: {', '.join(p.name for p in result.figures)}.", ""]

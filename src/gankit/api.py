@@ -46,7 +46,9 @@ def train(cfg: RunConfig | None = None, run_dir: str | Path | None = None, *, pr
     stem = f"{label(cfg) if label else cfg.method}-{data.replace(':', '-').replace('/', '-')}"
     run_dir = Path(run_dir) if run_dir else default_run_dir(stem)
     if (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").iterdir()):
-        raise UserError(f"{run_dir}: already holds a run; continue it with --resume {run_dir} or choose another --run-dir")
+        raise UserError(
+            f"{run_dir}: already holds a run; continue it with --resume {run_dir} or choose another --run-dir"
+        )
     return train_run(cfg, run_dir, resume=False, progress=progress)
 
 
@@ -58,7 +60,9 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None, *, progress:
     return train_run(run_config(run_dir, overrides), run_dir, resume=True, progress=progress)
 
 
-def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu", jacobian_truncation: float = 0.0) -> torch.Tensor:
+def sample(
+    run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu", jacobian_truncation: float = 0.0
+) -> torch.Tensor:
     """``n`` samples (images in [-1, 1], or toy points) from the generator of a run, reproducible by ``seed``.
 
     ``jacobian_truncation`` > 0 drops that fraction of latents where ||dG/dz|| is largest, the samples a
@@ -71,13 +75,17 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu",
     method, _ = load_generator(run_dir, device)
     if jacobian_truncation:
         probes = None if method.z_dim <= 16 else 16
-        z = truncated_latents(method.sample, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes, chunk=256)
+        z = truncated_latents(
+            method.sample, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes, chunk=256
+        )
     else:
         z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
     return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
 
 
-def interpolate(run_dir: str | Path, rows: int = 8, steps: int = 10, mode: str = "slerp", seed: int = 0, device: str = "cpu") -> torch.Tensor:
+def interpolate(
+    run_dir: str | Path, rows: int = 8, steps: int = 10, mode: str = "slerp", seed: int = 0, device: str = "cpu"
+) -> torch.Tensor:
     """``rows`` latent interpolations of ``steps`` samples each (``rows * steps`` samples, row after row)
     between random pairs of latents, reproducible by ``seed``; ``mode`` is ``slerp`` (default: keeps the
     latent norm G was trained on) or ``lerp``. See :mod:`gankit.sampling.latent`; save with
@@ -89,8 +97,18 @@ def interpolate(run_dir: str | Path, rows: int = 8, steps: int = 10, mode: str =
     return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
 
 
-def invert(run_dir: str | Path, images: torch.Tensor, mask: str = "none", steps: int = 500, restarts: int = 4, lr: float = 0.05,
-           prior: float = 1e-3, seed: int = 0, device: str = "cpu", progress: bool = False) -> dict:
+def invert(
+    run_dir: str | Path,
+    images: torch.Tensor,
+    mask: str = "none",
+    steps: int = 500,
+    restarts: int = 4,
+    lr: float = 0.05,
+    prior: float = 1e-3,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
+) -> dict:
     """Find latents whose images match ``images`` (N x C x H x W in [-1, 1]) on the pixels that ``mask``
     keeps, and fill the rest from G: inversion (``mask="none"``) and inpainting (``center``, ``left``,
     ``right``, ``top``, ``bottom``, ``random:P``). See :mod:`gankit.sampling.inversion`.
@@ -111,16 +129,34 @@ def invert(run_dir: str | Path, images: torch.Tensor, mask: str = "none", steps:
     if tuple(x.shape[1:]) != tuple(out_shape):
         raise UserError(f"images of shape {tuple(x.shape[1:])} do not match the generator's output {tuple(out_shape)}")
     m = make_mask(mask, tuple(x.shape[1:]), seed=seed).to(device).expand_as(x)
-    filled, inv = inpaint(method.decode, x, m, method.z_dim, steps=steps, lr=lr, prior=prior, restarts=restarts, seed=seed, progress=progress)
+    filled, inv = inpaint(
+        method.decode,
+        x,
+        m,
+        method.z_dim,
+        steps=steps,
+        lr=lr,
+        prior=prior,
+        restarts=restarts,
+        seed=seed,
+        progress=progress,
+    )
     hidden = (1 - m).flatten(1)
     n_hidden = hidden.sum(1)
     mean_fill = (x * m).flatten(1).sum(1) / m.flatten(1).sum(1).clamp_min(1)
     hidden_mse = ((filled - x).flatten(1).pow(2) * hidden).sum(1) / n_hidden.clamp_min(1)
     baseline = ((mean_fill[:, None] - x.flatten(1)).pow(2) * hidden).sum(1) / n_hidden.clamp_min(1)
     nan = torch.full_like(hidden_mse, float("nan"))
-    return {"original": x.cpu(), "masked": (x * m).cpu(), "reconstruction": inv.reconstruction.detach().cpu(), "filled": filled.detach().cpu(),
-            "z": inv.z.cpu(), "known_mse": inv.known_mse.cpu(),
-            "hidden_mse": torch.where(n_hidden > 0, hidden_mse, nan).cpu(), "hidden_mse_mean_fill": torch.where(n_hidden > 0, baseline, nan).cpu()}
+    return {
+        "original": x.cpu(),
+        "masked": (x * m).cpu(),
+        "reconstruction": inv.reconstruction.detach().cpu(),
+        "filled": filled.detach().cpu(),
+        "z": inv.z.cpu(),
+        "known_mse": inv.known_mse.cpu(),
+        "hidden_mse": torch.where(n_hidden > 0, hidden_mse, nan).cpu(),
+        "hidden_mse_mean_fill": torch.where(n_hidden > 0, baseline, nan).cpu(),
+    }
 
 
 def save_samples(images: torch.Tensor, out: str | Path, nrow: int | None = None) -> Path:
@@ -157,4 +193,18 @@ def adapt(source: str, target: str, out: str | Path | None = None, **settings):
     return _adapt(source, target, out, **settings)
 
 
-__all__ = ["load_config", "validate", "train", "resume", "run_config", "load_generator", "load_method", "sample", "interpolate", "invert", "save_samples", "evaluate", "adapt"]
+__all__ = [
+    "load_config",
+    "validate",
+    "train",
+    "resume",
+    "run_config",
+    "load_generator",
+    "load_method",
+    "sample",
+    "interpolate",
+    "invert",
+    "save_samples",
+    "evaluate",
+    "adapt",
+]

@@ -4,7 +4,6 @@ few-step CPU run through ``train_run`` per loss and per trick with a tiny model.
 
 import csv
 import math
-import sys
 
 import pytest
 import torch
@@ -12,7 +11,6 @@ from torch import nn
 from torch.testing import assert_close
 
 from gankit.config import load_config
-from gankit.data import RunData, TensorData, load_dataset
 from gankit.errors import UserError
 from gankit.losses import LOSSES
 from gankit.losses.began import BEGANControl
@@ -236,19 +234,6 @@ def test_checkpoints_of_the_old_layout_still_load():
 
 
 # ---------------------------------------------------------------------------- CPU smoke runs
-
-_DATA: dict[str, TensorData] = {}
-
-
-@pytest.fixture
-def small_data(monkeypatch):
-    """The first 256 Fashion-MNIST images in place of the whole set: a tiny run takes a fraction of a second."""
-    if "fm" not in _DATA:
-        full = load_dataset("fashion-mnist")
-        _DATA["fm"] = TensorData(full.x[:256].clone(), full.y[:256].clone(), full.classes, "fashion-mnist")
-    # (gankit.train is also the name of the API function: reach the module through sys.modules)
-    monkeypatch.setattr(sys.modules["gankit.train.loop"], "load_run_data", lambda cfg: RunData({"train": _DATA["fm"]}))
-
 
 TINY = ["model.g_width=4", "model.d_width=4", "model.z_dim=8", "train.batch_size=8", "train.steps=4",
         "train.log_every=2", "train.sample_every=4", "train.checkpoint_every=2", "train.num_samples=4"]

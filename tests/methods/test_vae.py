@@ -1,31 +1,17 @@
 """The VAE method: one step descends the negative ELBO; it trains, checkpoints, resumes and samples
 through the same loop, run directory and API as the GANs."""
 
-import sys
 
-import pytest
 import torch
 
 import gankit
 from gankit.config import load_config
-from gankit.data import DataSpec, RunData, TensorData, load_dataset
+from gankit.data import DataSpec
 from gankit.losses.vae import bernoulli_nll, kl_normal
 from gankit.methods import build_method
 from gankit.train import load_checkpoint, train_run
 
 TINY = ["vae.width=4", "model.z_dim=4", "train.batch_size=8", "train.steps=4", "train.log_every=2", "train.sample_every=4", "train.checkpoint_every=2", "train.num_samples=4"]
-_DATA: dict[str, TensorData] = {}
-
-
-@pytest.fixture
-def small_data(monkeypatch):
-    if "fm" not in _DATA:
-        full = load_dataset("fashion-mnist")
-        _DATA["fm"] = TensorData(full.x[:256].clone(), full.y[:256].clone(), full.classes, "fashion-mnist")
-    monkeypatch.setattr(sys.modules["gankit.train.loop"], "load_run_data", lambda cfg: RunData({"train": _DATA["fm"]}))
-    return _DATA["fm"]
-
-
 def test_step_returns_the_negative_elbo():
     """The logged loss is recon + KL of the step's own forward pass, recomputed here by hand from
     copies of the networks and the same encoder noise."""

@@ -18,7 +18,11 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--source", required=True, metavar="S", help="the labelled domain, e.g. mnist")
     p.add_argument("--target", required=True, metavar="T", help="the unlabelled domain, e.g. mnist-m")
-    p.add_argument("--config", metavar="FILE", help="the runs' config: a YAML file or preset (default: the pair's, e.g. dann-mnist-m)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the runs' config: a YAML file or preset (default: the pair's, e.g. dann-mnist-m)",
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/adapt-S-T-<time>)")
     p.add_argument("--seeds", type=int, default=3, metavar="N", help="training seeds per method (default 3)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps per run (train.steps; default: the preset's)")
@@ -36,9 +40,19 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = list(args.overrides) + ([f"train.steps={args.steps}"] if args.steps is not None else [])
     methods = args.methods.split(",") if args.methods else list(METHODS)
-    result = adapt(args.source, args.target, args.out, config=args.config, overrides=overrides, progress=not args.no_progress,
-                   seeds=args.seeds, methods=methods, sa_dim=args.sa_dim, sa_classifier=args.sa_classifier,
-                   feature_plot=args.feature_plot)
+    result = adapt(
+        args.source,
+        args.target,
+        args.out,
+        config=args.config,
+        overrides=overrides,
+        progress=not args.no_progress,
+        seeds=args.seeds,
+        methods=methods,
+        sa_dim=args.sa_dim,
+        sa_classifier=args.sa_classifier,
+        feature_plot=args.feature_plot,
+    )
     print((result.out / "results.md").read_text().rstrip())
     print(f"\nwrote {result.out / 'results.json'} and {len(result.figures)} figures")
     return 0

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gankit.data import TensorData, fit_images
+from gankit.data.base import TensorData, fit_images
 from gankit.errors import UserError
 from gankit.images import from_uint8, resize
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from gankit.data import TensorData, fit_images, register
+from gankit.data.base import TensorData, fit_images, register
 from gankit.data.idx import read_idx
 from gankit.errors import UserError
 from gankit.images import from_uint8

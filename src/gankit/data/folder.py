@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from gankit.data import TensorData
+from gankit.data.base import TensorData
 from gankit.errors import UserError
 from gankit.images import from_uint8
 

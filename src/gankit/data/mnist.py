@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gankit.data import TensorData, fit_images, register
+from gankit.data.base import TensorData, fit_images, register
 from gankit.errors import UserError
 from gankit.images import from_uint8
 

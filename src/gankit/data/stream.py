@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from gankit.data import TensorData
+from gankit.data.base import TensorData
 
 
 class BatchStream:

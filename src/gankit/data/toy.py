@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from gankit.data import TensorData, register
+from gankit.data.base import TensorData, register
 from gankit.errors import UserError
 
 SPLIT_SIZES = {"train": 100_000, "test": 10_000}

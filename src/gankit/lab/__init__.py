@@ -16,29 +16,10 @@ Adding an experiment: a module with ``run(out: Path, quick: bool) -> dict`` deco
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from gankit.errors import UserError
-
-
-@dataclass(frozen=True)
-class Experiment:
-    run: Callable[..., dict]
-    headline: tuple[str, ...]  # result keys printed by the CLI
-    summary: str
-
-
-EXPERIMENTS: dict[str, Experiment] = {}
-
-
-def register_experiment(name: str, headline: tuple[str, ...] = (), summary: str = ""):
-    def deco(fn):
-        EXPERIMENTS[name] = Experiment(fn, tuple(headline), summary)
-        return fn
-
-    return deco
+from gankit.lab.registry import EXPERIMENTS, Experiment, register_experiment
 
 
 def _load_all() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from gankit.data.toy import get_toy
-from gankit.lab import register_experiment
+from gankit.lab.registry import register_experiment
 from gankit.lab.common import plt, savefig
 from gankit.lab.toytrain import REMEDIES, generate, toy_config, train_toy
 from gankit.metrics.modes import NUM_SAMPLES, toy_mode_metrics

@@ -16,7 +16,7 @@ import torch
 from gankit.data import load_dataset
 from gankit.data.toy import get_toy
 from gankit.errors import UserError
-from gankit.lab import register_experiment
+from gankit.lab.registry import register_experiment
 from gankit.lab.common import plt, savefig
 from gankit.lab.toytrain import REMEDIES, generate, toy_config, train_toy
 from gankit.methods.gmm import GMMGenerator

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from gankit.data.toy import get_toy
-from gankit.lab import register_experiment
+from gankit.lab.registry import register_experiment
 from gankit.lab.common import GaussianGenerator, d_on_grid, plt, savefig, train_optimal_d
 
 SUPPORT_DENSITY = 1e-3

@@ -18,7 +18,7 @@ import torch
 
 from gankit.data import load_dataset
 from gankit.data.stream import BatchStream
-from gankit.lab import register_experiment
+from gankit.lab.registry import register_experiment
 from gankit.lab.common import plt, savefig
 from gankit.losses import LOSSES
 from gankit.methods.gan import d_step

@@ -44,7 +44,9 @@ from gankit.previews import Preview
 Sync = Callable[[Iterable[torch.nn.Parameter]], None]  # averages gradients over processes (TrainContext)
 
 
-def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, params: Iterable[torch.nn.Parameter], sync: Sync | None) -> None:
+def _update(
+    opt: torch.optim.Optimizer, loss: torch.Tensor, params: Iterable[torch.nn.Parameter], sync: Sync | None
+) -> None:
     opt.zero_grad(set_to_none=True)
     loss.backward()
     if sync is not None:
@@ -142,11 +144,22 @@ def dann_step(
     with torch.no_grad():
         domain_error = ((d_logits > 0).float() != d).float().mean()
         label_acc = (logits.argmax(1) == y_s).float().mean()
-    return {"label_loss": label_loss.detach(), "domain_loss": domain_loss.detach(), "domain_error": domain_error, "label_acc": label_acc}
+    return {
+        "label_loss": label_loss.detach(),
+        "domain_loss": domain_loss.detach(),
+        "domain_error": domain_error,
+        "label_acc": label_acc,
+    }
 
 
-def source_only_step(nets: DANNNets, opt: torch.optim.Optimizer, x_s: torch.Tensor, y_s: torch.Tensor, x_t: torch.Tensor,
-                     sync: Sync | None = None) -> dict[str, torch.Tensor]:
+def source_only_step(
+    nets: DANNNets,
+    opt: torch.optim.Optimizer,
+    x_s: torch.Tensor,
+    y_s: torch.Tensor,
+    x_t: torch.Tensor,
+    sync: Sync | None = None,
+) -> dict[str, torch.Tensor]:
     """One source-only step (the lower bound), with a domain classifier that only watches.
 
     G_f and G_y learn from the source labels alone (batch-norm statistics from source items only).
@@ -170,8 +183,9 @@ def source_only_step(nets: DANNNets, opt: torch.optim.Optimizer, x_s: torch.Tens
     return stats | {"domain_loss": domain_loss.detach(), "domain_error": domain_error}
 
 
-def supervised_step(nets: DANNNets, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                    sync: Sync | None = None) -> dict[str, torch.Tensor]:
+def supervised_step(
+    nets: DANNNets, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, sync: Sync | None = None
+) -> dict[str, torch.Tensor]:
     """One plain supervised step of G_f and G_y (the target-only upper bound)."""
     logits = nets.classifier(nets.features(x))
     loss = F.cross_entropy(logits, y)
@@ -189,7 +203,9 @@ def progress(step: int, steps: int) -> float:
     return min(1.0, step / max(1, steps))
 
 
-def schedule_state(step: int, steps: int, lr0: float, gamma: float, alpha: float, beta: float, lambda_max: float = 1.0) -> dict[str, Any]:
+def schedule_state(
+    step: int, steps: int, lr0: float, gamma: float, alpha: float, beta: float, lambda_max: float = 1.0
+) -> dict[str, Any]:
     """lambda and the learning rate for the iteration that follows ``step`` completed ones."""
     p = progress(step, steps)
     return {"p": p, "lambda": lambda_max * lambda_schedule(p, gamma), "lr": lr_schedule(p, lr0, alpha, beta)}
@@ -237,7 +253,9 @@ def check_dann(cfg) -> None:
     if cfg.data.target is None:
         raise ValueError("method dann: set data.target, the unlabelled domain (data.name is the labelled source)")
     if cfg.train.batch_size < 2 or cfg.train.batch_size % 2:
-        raise ValueError(f"train.batch_size={cfg.train.batch_size}: DANN's batch is half source, half target; use an even size")
+        raise ValueError(
+            f"train.batch_size={cfg.train.batch_size}: DANN's batch is half source, half target; use an even size"
+        )
 
 
 class DANN:
@@ -250,8 +268,15 @@ class DANN:
     def __init__(self, cfg, spec: DataSpec, device: torch.device):
         self.cfg, self.device = cfg.dann, device
         d = cfg.dann
-        self.nets = dann_nets(spec.shape, spec.num_classes, width=d.width, hidden=d.hidden, domain_layers=d.domain_layers,
-                              dropout=d.dropout, bottleneck=d.bottleneck).to(device)
+        self.nets = dann_nets(
+            spec.shape,
+            spec.num_classes,
+            width=d.width,
+            hidden=d.hidden,
+            domain_layers=d.domain_layers,
+            dropout=d.dropout,
+            bottleneck=d.bottleneck,
+        ).to(device)
         self.opt = make_optimizer(self.nets, d.lr, d.momentum, d.weight_decay)
         self.modules, self.optimizers = self.nets.modules(), {"sgd": self.opt}
         self.images_per_step = cfg.train.batch_size
@@ -281,7 +306,9 @@ class DANN:
         elif d.variant == "source_only":
             stats = source_only_step(self.nets, self.opt, x, y, next(self.unlabelled)["x"], self.sync)
         else:
-            stats = dann_step(self.nets, self.opt, x, y, next(self.unlabelled)["x"], s["lambda"], d.separate_bn, self.sync)
+            stats = dann_step(
+                self.nets, self.opt, x, y, next(self.unlabelled)["x"], s["lambda"], d.separate_bn, self.sync
+            )
         self.t += 1
         lambd = s["lambda"] if d.variant == "dann" else 0.0
         return stats | {"lambda": torch.tensor(lambd), "lr": torch.tensor(s["lr"])}
@@ -313,11 +340,22 @@ class DANN:
 
 register_direction("target_acc", higher_is_better=True)
 
-SMOKE = ["data.name=moons", "data.target=moons-rotated", "dann.width=8", "dann.separate_bn=false", "train.batch_size=16",
-         "train.log_every=2", "train.sample_every=4", "train.checkpoint_every=4", "eval.eval_every=4",
-         "eval.best_metric=target_acc"]
+SMOKE = [
+    "data.name=moons",
+    "data.target=moons-rotated",
+    "dann.width=8",
+    "dann.separate_bn=false",
+    "train.batch_size=16",
+    "train.log_every=2",
+    "train.sample_every=4",
+    "train.checkpoint_every=4",
+    "eval.eval_every=4",
+    "eval.best_metric=target_acc",
+]
 
 
-@register_method("dann", sections={"dann": DANNConfig}, check=check_dann, smoke=SMOKE, label=lambda cfg: cfg.dann.variant)
+@register_method(
+    "dann", sections={"dann": DANNConfig}, check=check_dann, smoke=SMOKE, label=lambda cfg: cfg.dann.variant
+)
 def build(cfg, spec: DataSpec, device: torch.device) -> DANN:
     return DANN(cfg, spec, device)

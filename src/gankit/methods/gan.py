@@ -45,8 +45,16 @@ def update(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.Gra
         scaler.update()
 
 
-def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLoss, x_real: torch.Tensor, z: torch.Tensor,
-           tricks: Tricks = NO_TRICKS, scaler=None) -> dict[str, torch.Tensor]:
+def d_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_D: torch.optim.Optimizer,
+    loss: GANLoss,
+    x_real: torch.Tensor,
+    z: torch.Tensor,
+    tricks: Tricks = NO_TRICKS,
+    scaler=None,
+) -> dict[str, torch.Tensor]:
     """One discriminator update on a real and a generated minibatch (``tricks``: gankit.methods.tricks)."""
     with torch.no_grad():
         x_fake = G(z)
@@ -65,8 +73,16 @@ def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, loss: GANLo
     }
 
 
-def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, loss: GANLoss, z: torch.Tensor, x_real: torch.Tensor | None = None,
-           tricks: Tricks = NO_TRICKS, scaler=None) -> dict[str, torch.Tensor]:
+def g_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_G: torch.optim.Optimizer,
+    loss: GANLoss,
+    z: torch.Tensor,
+    x_real: torch.Tensor | None = None,
+    tricks: Tricks = NO_TRICKS,
+    scaler=None,
+) -> dict[str, torch.Tensor]:
     """One generator update through a frozen D."""
     D.requires_grad_(False)  # no gradients into D's parameters: cheaper, and D must not move here
     x_fake = G(z)
@@ -99,7 +115,9 @@ class GAN:
         self.schedulers = build_schedulers(cfg.optim, cfg.train.steps, self.optimizers)  # optim.lr_schedule
         self.images_per_step = cfg.train.batch_size * self.d_steps
         # The latent batch behind every preview: the same for the whole run, and after resuming.
-        self.z_preview = torch.randn(cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003))
+        self.z_preview = torch.randn(
+            cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003)
+        )
         self.scorer = GeneratorScorer(cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples)
         self.setup_modules()
 
@@ -108,7 +126,9 @@ class GAN:
         self.batches = ctx.stream("train")
         self.setup_modules(ctx.rank, ctx.world_size, ctx.wrap, ctx.compile, ctx.fp16)
 
-    def setup_modules(self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False) -> None:
+    def setup_modules(
+        self, rank: int = 0, world_size: int = 1, wrap=lambda m: m, compile: bool = False, fp16: bool = False
+    ) -> None:
         """Prepare the modules that train: wrapped (DDP) and compiled when asked.
 
         D trains through its wrapper in the D step; G through its wrapper in the G step. The other
@@ -131,12 +151,32 @@ class GAN:
     def step(self) -> dict[str, torch.Tensor]:
         for _ in range(self.d_steps):
             x_real = self.real()
-            stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, self.noise(len(x_real)), self.tricks, self.scalers["D"])
+            stats = d_step(
+                self.G_eval,
+                self.D_train,
+                self.opt_D,
+                self.loss,
+                x_real,
+                self.noise(len(x_real)),
+                self.tricks,
+                self.scalers["D"],
+            )
         if self.unrolled_steps:  # Metz et al. 2017: G steps against D unrolled K steps ahead
-            g_stats = unrolled_g_step(self.G_train, self.D, self.opt_D, self.opt_G, self.loss, self.real, self.noise, self.unrolled_steps)
+            g_stats = unrolled_g_step(
+                self.G_train, self.D, self.opt_D, self.opt_G, self.loss, self.real, self.noise, self.unrolled_steps
+            )
             self.tricks.after_g_step(self.G)  # the EMA of G
         else:
-            g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, self.noise(len(x_real)), x_real, self.tricks, self.scalers["G"])
+            g_stats = g_step(
+                self.G_train,
+                self.D_eval,
+                self.opt_G,
+                self.loss,
+                self.noise(len(x_real)),
+                x_real,
+                self.tricks,
+                self.scalers["G"],
+            )
         for sched in self.schedulers.values():  # one tick per generator step
             sched.step()
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, d_fake
@@ -178,11 +218,25 @@ class GAN:
 
 
 # A run of a few seconds on a toy for the conformance test (tests/methods/test_conformance.py).
-SMOKE = ["data.name=ring", "model.arch=mlp", "model.z_dim=2", "model.g_width=16", "model.d_width=16", "train.batch_size=16",
-         "train.log_every=2", "train.sample_every=4", "train.checkpoint_every=4"]
+SMOKE = [
+    "data.name=ring",
+    "model.arch=mlp",
+    "model.z_dim=2",
+    "model.g_width=16",
+    "model.d_width=16",
+    "train.batch_size=16",
+    "train.log_every=2",
+    "train.sample_every=4",
+    "train.checkpoint_every=4",
+]
 
 
-@register_method("gan", sections={"model": ModelConfig, "gan": GANConfig, "optim": OptimConfig}, check=check_gan, smoke=SMOKE,
-                 label=lambda cfg: cfg.model.arch)
+@register_method(
+    "gan",
+    sections={"model": ModelConfig, "gan": GANConfig, "optim": OptimConfig},
+    check=check_gan,
+    smoke=SMOKE,
+    label=lambda cfg: cfg.model.arch,
+)
 def build(cfg, spec: DataSpec, device: torch.device) -> GAN:
     return GAN(cfg, spec, device)

@@ -34,7 +34,9 @@ class GANConfig(Section):
     clip_weights: float | None = Field(None, gt=0)  # WGAN weight clipping to [-c, c] after each D step
     label_smoothing: float = Field(0.0, ge=0, lt=0.5)  # one-sided: real target 1 - s
     instance_noise: float = Field(0.0, ge=0)  # std of Gaussian noise on D's inputs at step 0
-    instance_noise_steps: int | None = Field(None, gt=0)  # anneal it linearly to 0 over this many steps (None: train.steps)
+    instance_noise_steps: int | None = Field(
+        None, gt=0
+    )  # anneal it linearly to 0 over this many steps (None: train.steps)
     feature_matching: float = Field(0.0, ge=0)  # weight of Salimans et al.'s feature-matching term in G's loss
     historical_averaging: float = Field(0.0, ge=0)  # weight of ||theta - mean of past theta||^2, both players
     ema_decay: float = Field(0.0, ge=0, lt=1)  # > 0: keep an EMA copy of G, used for sampling
@@ -71,7 +73,6 @@ class OptimConfig(Section):
         return v
 
 
-
 def check_gan(cfg: RunConfig) -> None:
     """Checks across sections: the loss exists and fits the architecture and the tricks; pack divides the batch."""
     from gankit.losses import LOSSES
@@ -81,16 +82,24 @@ def check_gan(cfg: RunConfig) -> None:
     if g.loss not in LOSSES:
         raise ValueError(f"config key 'gan.loss': unknown loss '{g.loss}' (known: {', '.join(sorted(LOSSES))})")
     if g.penalty != "none" and g.penalty not in PENALTIES:
-        raise ValueError(f"config key 'gan.penalty': unknown penalty '{g.penalty}' (known: none, {', '.join(sorted(PENALTIES))})")
+        raise ValueError(
+            f"config key 'gan.penalty': unknown penalty '{g.penalty}' (known: none, {', '.join(sorted(PENALTIES))})"
+        )
     loss = LOSSES[g.loss]
     if loss.autoencoder != (model.arch == "began"):
-        raise ValueError(f"gan.loss={g.loss} with model.arch={model.arch}: the began loss and the began arch "
-                         "(an auto-encoder D) go together")
+        raise ValueError(
+            f"gan.loss={g.loss} with model.arch={model.arch}: the began loss and the began arch "
+            "(an auto-encoder D) go together"
+        )
     if g.label_smoothing and not loss.smoothable:
-        raise ValueError(f"gan.label_smoothing: the {g.loss} loss has no real label to smooth "
-                         "(use minimax, non-saturating, lsgan or relativistic-average)")
+        raise ValueError(
+            f"gan.label_smoothing: the {g.loss} loss has no real label to smooth "
+            "(use minimax, non-saturating, lsgan or relativistic-average)"
+        )
     if loss.autoencoder and (g.penalty != "none" or g.feature_matching or model.spectral_norm):
-        raise ValueError("gan.loss=began: penalties, feature matching and spectral norm are not supported with "
-                         "BEGAN's auto-encoder D")
+        raise ValueError(
+            "gan.loss=began: penalties, feature matching and spectral norm are not supported with "
+            "BEGAN's auto-encoder D"
+        )
     if cfg.train.batch_size % g.pack:
         raise ValueError(f"gan.pack={g.pack} must divide train.batch_size={cfg.train.batch_size}")

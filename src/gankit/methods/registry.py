@@ -50,8 +50,14 @@ class MethodEntry:
 METHODS: dict[str, MethodEntry] = {}
 
 
-def register_method(name: str, *, sections: dict[str, type[Section]], check: Callable[[RunConfig], None] | None = None,
-                    smoke: list[str] | None = None, label: Callable[[RunConfig], str] | None = None):
+def register_method(
+    name: str,
+    *,
+    sections: dict[str, type[Section]],
+    check: Callable[[RunConfig], None] | None = None,
+    smoke: list[str] | None = None,
+    label: Callable[[RunConfig], str] | None = None,
+):
     """Register a builder ``(cfg, spec, device) -> method`` under ``name`` with its config ``sections``."""
 
     def deco(builder):
@@ -69,4 +75,3 @@ def build_method(cfg: RunConfig, spec: DataSpec, device: torch.device) -> Method
 
 def is_generator(method: Any) -> bool:
     return hasattr(method, "z_dim") and hasattr(method, "sample")
-

@@ -35,15 +35,15 @@ class VAEConfig(Section):
     beta: float = Field(1.0, ge=0)  # weight of the KL term (1: the ELBO)
 
 
-
-
 class VAE:
     """Encoder and decoder with one Adam optimizer over both (``optim.g_lr``, ``optim.betas``)."""
 
     def __init__(self, cfg, spec: DataSpec, device: torch.device):
         data_shape = spec.shape
         if spec.kind != "image":
-            raise UserError(f"method vae: the VAE models images (C x H x W), and {cfg.data.name} holds {spec.kind} of shape {data_shape}")
+            raise UserError(
+                f"method vae: the VAE models images (C x H x W), and {cfg.data.name} holds {spec.kind} of shape {data_shape}"
+            )
         v = cfg.vae
         self.device, self.z_dim = device, cfg.model.z_dim
         self.recon, self.sigma, self.beta = v.recon, v.sigma, v.beta
@@ -54,14 +54,18 @@ class VAE:
         self.optimizers = {"vae": self.opt}
         self.images_per_step = cfg.train.batch_size
         self.encoder_train, self.decoder_train = self.encoder, self.decoder  # until setup() wraps them
-        self.z_preview = torch.randn(cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003))
+        self.z_preview = torch.randn(
+            cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003)
+        )
         self.scorer = GeneratorScorer(cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples)
 
     def setup(self, ctx) -> None:
         """One stream of training batches; the encoder and decoder train DDP-wrapped (and compiled) when asked.
         fp16 is not supported for the VAE."""
         self.batches = ctx.stream("train")
-        enc, dec = (torch.compile(self.encoder), torch.compile(self.decoder)) if ctx.compile else (self.encoder, self.decoder)
+        enc, dec = (
+            (torch.compile(self.encoder), torch.compile(self.decoder)) if ctx.compile else (self.encoder, self.decoder)
+        )
         self.encoder_train, self.decoder_train = ctx.wrap(enc), ctx.wrap(dec)
 
     def mean_image(self, out: torch.Tensor) -> torch.Tensor:
@@ -117,8 +121,15 @@ class VAE:
         pass
 
 
-SMOKE = ["data.name=mnist-5k", "vae.width=8", "model.z_dim=8", "train.batch_size=16", "train.log_every=2", "train.sample_every=4",
-         "train.checkpoint_every=4"]
+SMOKE = [
+    "data.name=mnist-5k",
+    "vae.width=8",
+    "model.z_dim=8",
+    "train.batch_size=16",
+    "train.log_every=2",
+    "train.sample_every=4",
+    "train.checkpoint_every=4",
+]
 
 
 @register_method("vae", sections={"model": ModelConfig, "vae": VAEConfig, "optim": OptimConfig}, smoke=SMOKE)

@@ -54,12 +54,15 @@ class TrainContext:
     streams: dict[str, BatchStream] = field(default_factory=dict)
 
     @classmethod
-    def for_data(cls, data: TensorData, batch_size: int, steps: int = 1, seed: int = 0, device: str = "cpu") -> TrainContext:
+    def for_data(
+        cls, data: TensorData, batch_size: int, steps: int = 1, seed: int = 0, device: str = "cpu"
+    ) -> TrainContext:
         """A one-process context over one dataset (the ``train`` part): for experiments that drive ``step()`` themselves."""
         return cls(RunData({"train": data}), torch.device(device), batch_size, steps, seed)
 
-    def stream(self, part: str = "train", batch_size: int | None = None, *, seed: int | None = None,
-               name: str | None = None) -> BatchStream:
+    def stream(
+        self, part: str = "train", batch_size: int | None = None, *, seed: int | None = None, name: str | None = None
+    ) -> BatchStream:
         """An endless, resumable stream of dict batches over a data part, this process's slice of each.
 
         Args:
@@ -74,13 +77,24 @@ class TrainContext:
         if name in self.streams:
             raise ValueError(f"a stream named '{name}' exists already; give the second one its own name")
         if batch_size > len(data):
-            raise UserError(f"train.batch_size: a batch of {batch_size} exceeds the {len(data)} items of {data.name or part}")
+            raise UserError(
+                f"train.batch_size: a batch of {batch_size} exceeds the {len(data)} items of {data.name or part}"
+            )
         if batch_size % self.world_size:
-            raise UserError(f"train.batch_size: a batch of {batch_size} is not divisible by the {self.world_size} processes")
+            raise UserError(
+                f"train.batch_size: a batch of {batch_size} is not divisible by the {self.world_size} processes"
+            )
         if self.data_on_device:
             data.x = data.x.to(self.device)
-        self.streams[name] = BatchStream(data, batch_size, seed=self.seed if seed is None else seed, rank=self.rank,
-                                         world_size=self.world_size, device=self.device, channels_last=self.channels_last)
+        self.streams[name] = BatchStream(
+            data,
+            batch_size,
+            seed=self.seed if seed is None else seed,
+            rank=self.rank,
+            world_size=self.world_size,
+            device=self.device,
+            channels_last=self.channels_last,
+        )
         return self.streams[name]
 
     def average_gradients(self, parameters: Iterable[nn.Parameter]) -> None:

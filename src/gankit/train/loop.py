@@ -29,7 +29,7 @@ from gankit.data import load_run_data
 from gankit.errors import UserError
 from gankit.methods import Method, build_method
 from gankit.previews import save_preview
-from gankit.train import distributed
+import gankit.train.distributed as distributed
 from gankit.train.best import BestKeeper
 from gankit.train.checkpoint import load_checkpoint, save_checkpoint
 from gankit.train.context import TrainContext
@@ -111,7 +111,9 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _save(run: RunDir, cfg: RunConfig, step: int, method: Method, ctx: TrainContext, window: _Window, dist: Dist) -> Path | None:
+def _save(
+    run: RunDir, cfg: RunConfig, step: int, method: Method, ctx: TrainContext, window: _Window, dist: Dist
+) -> Path | None:
     # Every rank takes part in averaging the partial logging window; only rank 0 writes.
     sums = distributed.mean_over_ranks({k: float(v) for k, v in window.sums.items()}, dist, ctx.device)
     if not dist.is_main:
@@ -142,8 +144,9 @@ def _restore(run: RunDir, method: Method, ctx: TrainContext) -> tuple[int, _Wind
     return ckpt.step, _Window(**ckpt.state["window"])
 
 
-def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True,
-              stop_at: int | None = None) -> TrainResult:
+def train_run(
+    cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True, stop_at: int | None = None
+) -> TrainResult:
     """Train ``cfg`` in ``run_dir`` (resuming from its newest checkpoint when ``resume``).
 
     ``stop_at`` stops after that step with a checkpoint, as an interrupted run does (the schedules still
@@ -160,8 +163,9 @@ def train_run(cfg: RunConfig, run_dir: str | Path, resume: bool = False, progres
         distributed.teardown()
 
 
-def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Dist, device: torch.device,
-           stop_at: int | None) -> TrainResult:
+def _train(
+    cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Dist, device: torch.device, stop_at: int | None
+) -> TrainResult:
     from torch.utils.tensorboard import SummaryWriter  # slow import: only when training
 
     t = cfg.train
@@ -174,9 +178,20 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
     if speed.channels_last:
         for module in method.modules.values():
             module.to(memory_format=torch.channels_last)
-    ctx = TrainContext(data, device, t.batch_size, t.steps, t.seed, dist.rank, dist.world_size,
-                       distributed.wrapper(dist, device, t.sync_batchnorm), speed.compile, speed.fp16,
-                       speed.channels_last, speed.data_on_device)
+    ctx = TrainContext(
+        data,
+        device,
+        t.batch_size,
+        t.steps,
+        t.seed,
+        dist.rank,
+        dist.world_size,
+        distributed.wrapper(dist, device, t.sync_batchnorm),
+        speed.compile,
+        speed.fp16,
+        speed.channels_last,
+        speed.data_on_device,
+    )
     method.setup(ctx)
     window, step = _Window(), 0
     if resume:
@@ -195,8 +210,15 @@ def _train(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Di
 
     start = time.monotonic()
     start_step, last_preview, interrupted = step, None, False
-    bar = tqdm(total=t.steps, initial=step, desc="training", unit="step", disable=not (progress and main),
-               mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
+    bar = tqdm(
+        total=t.steps,
+        initial=step,
+        desc="training",
+        unit="step",
+        disable=not (progress and main),
+        mininterval=0.5 if sys.stderr.isatty() else 30,
+        dynamic_ncols=True,
+    )
     with _StopOnSigint() as sigint:
         while step < t.steps:
             with speed.autocast(device):
