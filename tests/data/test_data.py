@@ -114,3 +114,23 @@ def test_batch_stream_is_resumable():
         torch.testing.assert_close(next(c)["x"], expected)
     epoch0 = torch.cat(seen[:6]).flatten()
     assert len(set(epoch0.tolist())) == 48  # no repeats within an epoch
+
+
+def test_data_spec_kind_from_shape_and_round_trip():
+    from gankit.data import DataSpec
+
+    assert DataSpec((1, 28, 28)).kind == "image" and DataSpec((2,)).kind == "points" and DataSpec((1, 16384)).kind == "audio"
+    spec = DataSpec((3, 32, 32), classes=("cat", "dog"), cond=("caption",))
+    assert DataSpec.from_dict(spec.to_dict()) == spec and spec.num_classes == 2
+    with pytest.raises(ValueError, match="unknown kind"):
+        DataSpec((2,), kind="graph")
+
+
+def test_batches_carry_the_extra_tensors_row_for_row():
+    data = TensorData(torch.arange(20.0).reshape(10, 2), torch.arange(10), extra={"box": torch.arange(40.0).reshape(10, 4)})
+    assert data.spec.cond == ("box",)
+    batch = next(BatchStream(data, batch_size=4, seed=1))
+    assert set(batch) == {"x", "y", "box"}
+    idx = batch["y"]  # y = item index here, so every key must come from the same rows
+    torch.testing.assert_close(batch["x"], data.x[idx])
+    torch.testing.assert_close(batch["box"], data.extra["box"][idx])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from gankit.errors import UserError
 
@@ -42,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         cfg = gankit.load_config(args.config, _overrides(args))
         result = gankit.train(cfg, args.run_dir, progress=not args.no_progress)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun: one summary, from the process that wrote the run
+        return 0
     how = "interrupted" if result.interrupted else "finished"
     print(f"{how} at step {result.step} in {result.seconds:.0f} s ({result.images_per_s:.0f} images/s)")
     print(f"  run directory: {result.run_dir}")

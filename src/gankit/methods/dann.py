@@ -318,7 +318,10 @@ class DANN:
 
     def preview(self) -> Preview:
         """Target test items by predicted class: a scatter for 2-D data, else one image row per class."""
-        x = self.x_test[:2000]
+        # A fixed shuffle (its own generator: training's random stream is untouched), since test sets are
+        # often sorted by class and the first items of a predicted class would then be its mistakes.
+        order = torch.randperm(len(self.x_test), generator=torch.Generator().manual_seed(0))[:2000]
+        x = self.x_test[order.to(self.x_test.device)]
         pred = self.nets.predict(x).cpu()
         if x.ndim == 2:
             return Preview("points", x.cpu(), labels=pred, title="target test items, coloured by predicted class")
