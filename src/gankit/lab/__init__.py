@@ -15,6 +15,7 @@ Adding an experiment: a module with ``run(out: Path, quick: bool) -> dict`` deco
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -22,8 +23,19 @@ from gankit.errors import UserError
 from gankit.lab.registry import EXPERIMENTS, Experiment, register_experiment
 
 
+# The experiment modules, imported on first use (each registers itself); one line per experiment.
+EXPERIMENT_MODULES = (
+    "optimal_d",
+    "jsd",
+    "saturation",
+    "collapse",
+    "gmm_vs_gan",
+)
+
+
 def _load_all() -> None:
-    from gankit.lab import collapse, gmm_vs_gan, jsd, optimal_d, saturation  # noqa: F401  (fill the registry)
+    for name in EXPERIMENT_MODULES:
+        importlib.import_module(f"gankit.lab.{name}")
 
 
 def experiment_names() -> list[str]:
