@@ -138,6 +138,7 @@ SWITCHES = {
     "clip_weights": ("ns-fashion-mnist", ["gan.clip_weights=0.01"]),
     "wasserstein_estimate": ("wgan-gp-fashion-mnist", ["gan.penalty=none"]),
     "began": ("began-fashion-mnist", []),
+    "virtual_batchnorm": ("ns-fashion-mnist", ["gan.virtual_batchnorm=true"]),
     "feature_matching": ("ns-fashion-mnist", ["gan.feature_matching=1.0"]),
     "ema": ("ns-fashion-mnist", ["gan.ema_decay=0.9"]),
     "historical_averaging": ("ns-fashion-mnist", ["gan.historical_averaging=0.01"]),
@@ -146,7 +147,8 @@ SWITCHES = {
 
 def _tricks(config: str, overrides: list[str]) -> Tricks:
     cfg = load_config(config, overrides)
-    return Tricks.from_config(cfg, LOSSES[cfg.gan.loss], nn.Linear(2, 2), nn.Linear(2, 1), torch.device("cpu"))
+    D = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))  # a D with batch norm, for the virtual batch norm switch
+    return Tricks.from_config(cfg, LOSSES[cfg.gan.loss], nn.Linear(2, 2), D, torch.device("cpu"))
 
 
 def test_registry_order_is_the_order_of_the_hooks():
@@ -203,7 +205,7 @@ def test_unknown_penalty_is_a_user_error():
 
 
 def test_ema_and_historical_averaging_state_and_modules():
-    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    G, D = nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))  # the nets of _tricks
     t = _tricks("ns-fashion-mnist", ["gan.ema_decay=0.9", "gan.historical_averaging=0.01"])
     assert set(t.modules) == {"G_ema"} and t.G_ema is t.modules["G_ema"]
     assert set(t.state_dict()) == {"ema", "historical_averaging"}

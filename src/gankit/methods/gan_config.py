@@ -42,6 +42,7 @@ class GANConfig(Section):
     ema_decay: float = Field(0.0, ge=0, lt=1)  # > 0: keep an EMA copy of G, used for sampling
     consistency: float = Field(0.0, ge=0)  # weight of consistency regularisation on D (Zhang et al. 2020); 0: off
     diffaugment: str = ""  # DiffAugment policy: comma-separated of translation, cutout, color
+    virtual_batchnorm: bool = False  # D's batch norms use a fixed reference batch + the example (Salimans et al. 2016)
     began_gamma: float = Field(0.5, gt=0, le=1)  # BEGAN's diversity ratio
     began_lambda_k: float = Field(1e-3, ge=0)  # BEGAN's gain of the k_t control
 

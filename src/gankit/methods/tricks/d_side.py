@@ -14,6 +14,7 @@ from gankit.losses.penalties import PENALTIES, Penalty, consistency_penalty, cr_
 from gankit.losses.wgan import wasserstein_estimate
 from gankit.methods.tricks.base import Trick, register_trick
 from gankit.nets.augment import diff_augment
+from gankit.nets.vbn import ReferenceBatch, convert_batchnorm
 
 # ---------------------------------------------------------------------------- D's input
 
@@ -171,3 +172,42 @@ class BEGANEquilibrium(Trick):
 
     def load_state_dict(self, state):
         self.control.load_state_dict(state)
+
+
+# ---------------------------------------------------------------------------- D's normalisation
+
+
+@register_trick("virtual_batchnorm")
+class VirtualBatchNormTrick(Trick):
+    """Virtual batch norm (Salimans et al. 2016, Sec. 3.4; :mod:`gankit.nets.vbn`): D's batch norms, converted in
+    place when the trick is built (their weight and bias stay the Parameters D's optimizer trains), normalise
+    each example with the statistics of a fixed reference batch plus the example itself, so D's output for a
+    sample no longer depends on the rest of its batch and D cannot tell an all-real from an all-fake batch by
+    its statistics. The reference batch is the first batch D is shown, the first real batch (``d_step`` passes
+    the real batch through ``d_input`` first, and a run starts with a D step), as the tricks before this one
+    leave it (noised or augmented once, when instance noise or DiffAugment is on); it is checkpointed."""
+
+    def __init__(self, D: torch.nn.Module, device: torch.device, arch: str = ""):
+        if not convert_batchnorm(D):
+            raise UserError(f"gan.virtual_batchnorm: D has no batch norm layer to convert (model.arch={arch})")
+        self.device = device
+        self.reference = ReferenceBatch(D)  # runs the reference batch through D before each of D's forwards
+
+    @classmethod
+    def from_config(cls, cfg, loss, G, D, device):
+        return cls(D, device, cfg.model.arch) if cfg.gan.virtual_batchnorm else None
+
+    def d_input(self, x):
+        if self.reference.x is None:
+            ref = x.detach().clone()
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                torch.distributed.broadcast(ref, src=0)  # one reference for all ranks: rank 0's, the checkpointed one
+            self.reference.x = ref
+        return x
+
+    def state_dict(self):
+        return {} if self.reference.x is None else {"reference": self.reference.x}
+
+    def load_state_dict(self, state):
+        if "reference" in state:
+            self.reference.x = state["reference"].to(self.device)
