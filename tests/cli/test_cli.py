@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -97,3 +98,24 @@ def test_invert_and_inpaint_from_the_command_line(tmp_path, tiny_overrides, caps
         gankit.invert(run, torch.zeros(2, 1, 32, 32))
     res = gankit.invert(run, torch.zeros(2, 1, 28, 28), steps=3, restarts=1)
     assert res["filled"].shape == (2, 1, 28, 28) and res["z"].shape == (2, 100)
+
+
+def test_overrides_may_stand_between_options(tmp_path):
+    from gankit.train import load_checkpoint
+    from gankit.config import load_config
+
+    run = tmp_path / "run"
+    args = ["train", "model.g_width=8", "--steps", "2", "model.d_width=8", "--run-dir", str(run), "--no-progress",
+            "train.batch_size=16", "train.log_every=1"]
+    assert main(args) == 0
+    cfg = load_config(run / "config.yaml")
+    assert (cfg.model.g_width, cfg.model.d_width, cfg.train.batch_size, cfg.train.steps) == (8, 8, 16, 2)
+    assert load_checkpoint(run).step == 2
+
+
+def test_stray_arguments_are_still_one_line_errors(capsys):
+    assert main(["train", "--steps", "2", "oops"]) == 2  # taken as an override, which it is not
+    assert "override 'oops' is not of the form KEY=VALUE" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["train", "a=1", "--steps", "2", "oops", "b=2"])  # left over after the options: argparse's error
+    assert e.value.code == 2 and "unrecognized arguments: oops b=2" in capsys.readouterr().err
