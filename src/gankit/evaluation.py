@@ -59,6 +59,7 @@ def load_source(source: str | Path, n: int, seed: int = 0) -> tuple[str, torch.T
     """(kind, images or None for a run, run directory or None). Images are at most ``n``."""
     p = Path(source)
     if (p / "config.yaml").is_file():
+        load_generator(p)  # a run without a generator (or checkpoint) fails here, before any slow work
         return "run", None, p
     if p.is_dir():
         from gankit.data.folder import load_folder

@@ -119,3 +119,18 @@ def test_stray_arguments_are_still_one_line_errors(capsys):
     with pytest.raises(SystemExit) as e:
         main(["train", "a=1", "--steps", "2", "oops", "b=2"])  # left over after the options: argparse's error
     assert e.value.code == 2 and "unrecognized arguments: oops b=2" in capsys.readouterr().err
+
+
+def test_tools_that_need_a_generator_refuse_a_dann_run_in_one_line(tmp_path, capsys):
+    from gankit.config import apply_overrides, validate
+    from gankit.methods import METHODS
+    from gankit.train import train_run
+
+    cfg = validate(apply_overrides({"method": "dann"}, METHODS["dann"].smoke + ["train.steps=2"]))
+    train_run(cfg, tmp_path / "run", progress=False)
+    for args in (["sample", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "x.png")],
+                 ["evaluate", str(tmp_path / "run"), "--against", "fashion-mnist:test", "-n", "10"]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "a dann run has no generator to sample from" in err
+    assert not (tmp_path / "x.png").exists()
