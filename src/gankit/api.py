@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -61,7 +62,12 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None, *, progress:
 
 
 def sample(
-    run_dir: str | Path, n: int = 64, seed: int = 0, device: str = "cpu", jacobian_truncation: float = 0.0
+    run_dir: str | Path,
+    n: int = 64,
+    seed: int = 0,
+    device: str = "cpu",
+    jacobian_truncation: float = 0.0,
+    cls: int | str | None = None,
 ) -> torch.Tensor:
     """``n`` samples (images in [-1, 1], or toy points) from the generator of a run, reproducible by ``seed``.
 
@@ -69,18 +75,53 @@ def sample(
     continuous G stretches across gaps between modes (JBT, Tanielian et al. 2020; see
     :mod:`gankit.sampling.truncation`). Exact norms for latents of up to 16 dimensions, else an estimate from
     16 random directions.
+
+    ``cls``: for a class-conditional run (``method: cgan``), every sample of this class: an index, or a name
+    of the run's data spec (``sneaker``, ``Ankle boot``: case, spaces, ``-`` and ``_`` do not matter).
     """
     from gankit.sampling.truncation import truncated_latents
 
-    method, _ = load_generator(run_dir, device)
+    method, cfg = load_generator(run_dir, device)
+    draw = method.sample
+    if cls is not None:
+        k = _class_index(tuple(getattr(method, "classes", ())), cls, f"{cfg.method} run {run_dir}")
+
+        def draw(z: torch.Tensor) -> torch.Tensor:  # every sample of class k
+            return method.sample(z, torch.full((len(z),), k, dtype=torch.long))
     if jacobian_truncation:
         probes = None if method.z_dim <= 16 else 16
-        z = truncated_latents(
-            method.sample, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes, chunk=256
-        )
+        z = truncated_latents(draw, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes,
+                              chunk=256)
     else:
         z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
+    return torch.cat([draw(zb) for zb in z.split(256)]).cpu()
+
+
+def _class_key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch not in " -_")
+
+
+def _class_index(classes: tuple[str, ...], cls: int | str, what: str) -> int:
+    """The index of class ``cls`` among ``classes``: a name (``"3"`` is mnist-5k's class named 3), an index,
+    or a name matched without case, spaces, ``-`` and ``_``, whole or by a ``/``-separated part (``tshirt``
+    for ``T-shirt/top``). A one-line :class:`UserError` when ``what`` (a run) has no classes or none such."""
+    if not classes:
+        raise UserError(f"class {cls!r}: the {what} is unconditional; sampling by class needs a method: cgan run")
+    text = str(cls).strip()
+    exact = [i for i, name in enumerate(classes) if name.lower() == text.lower()]
+    if exact:
+        return exact[0]
+    known = ", ".join(f"{i} {name}" for i, name in enumerate(classes))
+    if re.fullmatch(r"-?\d+", text):
+        if 0 <= int(text) < len(classes):
+            return int(text)
+        last = len(classes) - 1
+        raise UserError(f"class {text}: the {what} has {len(classes)} classes, 0 to {last} (known: {known})")
+    key = _class_key(text)
+    for i, name in enumerate(classes):
+        if key and key in (_class_key(name), *(_class_key(part) for part in name.split("/"))):
+            return i
+    raise UserError(f"class {text!r}: the {what} has no such class (known: {known})")
 
 
 def interpolate(

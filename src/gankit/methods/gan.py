@@ -96,6 +96,26 @@ def g_step(
     return {"g_loss": loss_G.detach(), **reg_stats}
 
 
+def players_state(tricks: Tricks, scalers: dict, schedulers: dict) -> dict[str, Any]:
+    """What two players carry besides their weights and optimizers: the tricks' state, the fp16 gradient
+    scalers and the learning-rate schedules (for the checkpoint)."""
+    state = {f"scaler_{k}": s.state_dict() for k, s in scalers.items() if s is not None}
+    state |= {f"lr_schedule_{k}": s.state_dict() for k, s in schedulers.items()}
+    return {"tricks": tricks.state_dict(), **state}
+
+
+def load_players_state(state: dict[str, Any], tricks: Tricks, scalers: dict, schedulers: dict) -> None:
+    """The inverse of :func:`players_state` (keys a run did not write are left as they are)."""
+    if "tricks" in state:
+        tricks.load_state_dict(state["tricks"])
+    for k, s in scalers.items():
+        if s is not None and f"scaler_{k}" in state:
+            s.load_state_dict(state[f"scaler_{k}"])
+    for k, s in schedulers.items():
+        if f"lr_schedule_{k}" in state:
+            s.load_state_dict(state[f"lr_schedule_{k}"])
+
+
 class GAN:
     """G and D with Adam, trained by :func:`d_step` (k times) and :func:`g_step` on batches of one stream."""
 
@@ -202,19 +222,10 @@ class GAN:
         return self.scorer(self.sample, self.z_dim)
 
     def state_dict(self) -> dict[str, Any]:
-        state = {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
-        state |= {f"lr_schedule_{k}": s.state_dict() for k, s in self.schedulers.items()}
-        return {"tricks": self.tricks.state_dict(), **state}
+        return players_state(self.tricks, self.scalers, self.schedulers)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if "tricks" in state:
-            self.tricks.load_state_dict(state["tricks"])
-        for k, s in self.scalers.items():
-            if s is not None and f"scaler_{k}" in state:
-                s.load_state_dict(state[f"scaler_{k}"])
-        for k, s in self.schedulers.items():
-            if f"lr_schedule_{k}" in state:
-                s.load_state_dict(state[f"lr_schedule_{k}"])
+        load_players_state(state, self.tricks, self.scalers, self.schedulers)
 
 
 # A run of a few seconds on a toy for the conformance test (tests/methods/test_conformance.py).
