@@ -82,12 +82,10 @@ def sample(
     from gankit.sampling.truncation import truncated_latents
 
     method, cfg = load_generator(run_dir, device)
-    draw = method.sample
-    if cls is not None:
-        k = _class_index(tuple(getattr(method, "classes", ())), cls, f"{cfg.method} run {run_dir}")
+    k = None if cls is None else _class_index(tuple(getattr(method, "classes", ())), cls, f"{cfg.method} run {run_dir}")
 
-        def draw(z: torch.Tensor) -> torch.Tensor:  # every sample of class k
-            return method.sample(z, torch.full((len(z),), k, dtype=torch.long))
+    def draw(z: torch.Tensor) -> torch.Tensor:  # every sample of class k when one is asked for
+        return method.sample(z) if k is None else method.sample(z, torch.full((len(z),), k, dtype=torch.long))
     if jacobian_truncation:
         probes = None if method.z_dim <= 16 else 16
         z = truncated_latents(draw, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes,
