@@ -10,7 +10,8 @@ class, drawn uniformly. One sample at a time it is the data distribution itself 
 no function of a single image beats chance: any per-sample D has accuracy exactly 1/2 in expectation. Only a
 batch betrays it (one class instead of ten). D is gankit's DCGAN discriminator for 28 x 28 (one BatchNorm2d),
 trained with the BCE loss by gankit's ``d_step`` on all-real and all-fake batches in separate passes, as a
-GAN trains it, and measured twice on held-out images (the test split):
+GAN trains it, and measured twice on held-out images: a validation split of 10,000 images carved from the
+training split by a seeded permutation (D trains on the other 50,000; the test split is never read):
 
 - ``batch_acc``: the fraction of samples D classifies right (logit > 0 for real) when they come as D is
   trained on them: all-real and all-fake batches of 64, training mode (the arm "one pass": mixed batches).
@@ -35,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gankit.data import load_dataset
+from gankit.data import TensorData, load_dataset
 from gankit.lab.common import plt, savefig
 from gankit.lab.registry import register_experiment
 from gankit.losses import LOSSES
@@ -223,6 +224,13 @@ def _batches_figure(test, seed: int, out: Path) -> str:
     return savefig(fig, out / "bn_leak_batches.png")
 
 
+def _train_and_validation(full: TensorData, n_val: int = 10_000) -> tuple[TensorData, TensorData]:
+    """The training split cut into (training, validation) by a permutation seeded once for all runs."""
+    perm = torch.randperm(len(full), generator=torch.Generator().manual_seed(20_161_201))
+    part = lambda idx: TensorData(full.x[idx], full.y[idx], full.classes, full.name)  # noqa: E731
+    return part(perm[n_val:]), part(perm[:n_val])
+
+
 @register_experiment(
     "bn-leak",
     headline=("batchnorm_batch_acc", "batchnorm_single_acc", "remedies_batch_acc"),
@@ -230,7 +238,7 @@ def _batches_figure(test, seed: int, out: Path) -> str:
 )
 def run(out: Path, quick: bool = False, seed: int = 0) -> dict:
     t0 = time.perf_counter()
-    train, test = load_dataset("fashion-mnist", split="train"), load_dataset("fashion-mnist", split="test")
+    train, test = _train_and_validation(load_dataset("fashion-mnist", split="train"))  # "test": held-out validation
     steps, per_class, n_single = (200, 5, 2000) if quick else (1500, 20, 4000)
     every = steps // (5 if quick else 30)
 
