@@ -58,7 +58,8 @@ def test_mnist_to_mnist_m_pair_is_disjoint_seeded_and_coloured():
 def test_digits_are_upsampled_to_28_pixels():
     pair = load_domain_pair("digits", "mnist")
     assert pair.source.x.shape == (1797, 1, 28, 28) and pair.target.x.shape == (2000, 1, 28, 28)
-    assert_close(pair.source.x.min(), torch.tensor(-1.0)) and assert_close(pair.source.x.max(), torch.tensor(1.0), atol=0.05, rtol=0)
+    assert_close(pair.source.x.min(), torch.tensor(-1.0))
+    assert_close(pair.source.x.max(), torch.tensor(1.0), atol=0.05, rtol=0)
 
 
 def _folder(root, classes, n=3, colour=(255, 0, 0)):
