@@ -100,7 +100,7 @@ def fit(cfg: RunConfig, variant: str, seed: int, run_dir: Path, pair: DomainPair
     """Train one variant with one training seed as a regular run in ``run_dir`` (replaced if it exists)."""
     run_cfg = validate(apply_overrides(cfg.model_dump(mode="json"), [f"dann.variant={variant}", f"train.seed={seed}"]))
     shutil.rmtree(run_dir, ignore_errors=True)  # the study's own output: a rerun starts it afresh
-    result = train_run(run_cfg, run_dir, progress=False)
+    result = train_run(run_cfg, run_dir, progress=False, data=pair.run_data())  # the pair loaded once per study
     method, _ = load_method(run_dir)  # the trained networks, read back from the run directory (on the CPU)
     nets: DANNNets = method.nets
     acc = accuracy(nets, pair.target_test.x, pair.target_test.y)

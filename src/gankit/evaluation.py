@@ -47,8 +47,7 @@ def load_npz(path: str | Path) -> torch.Tensor:
     return from_uint8(a)
 
 
-def _generator_batches(run_dir: Path, n: int, seed: int, batch_size: int = 500) -> Iterator[torch.Tensor]:
-    method, _ = load_generator(run_dir)
+def _generator_batches(method, n: int, seed: int, batch_size: int = 500) -> Iterator[torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     for start in range(0, n, batch_size):
         z = torch.randn(min(batch_size, n - start), method.z_dim, generator=g)
@@ -59,7 +58,6 @@ def load_source(source: str | Path, n: int, seed: int = 0) -> tuple[str, torch.T
     """(kind, images or None for a run, run directory or None). Images are at most ``n``."""
     p = Path(source)
     if (p / "config.yaml").is_file():
-        load_generator(p)  # a run without a generator (or checkpoint) fails here, before any slow work
         return "run", None, p
     if p.is_dir():
         from gankit.data.folder import load_folder
@@ -110,11 +108,12 @@ def evaluate(
         raise UserError(f"-n {n}: need at least 2 samples")
     dataset, split = parse_against(against)
     kind, images, run_dir = load_source(source, n, seed)  # bad inputs fail before any slow work
+    method = load_generator(run_dir)[0] if kind == "run" else None  # (a run without a generator fails here too)
     ex = get_extractor(extractor or default_extractor(dataset))
 
     real_f, real_p, _ = reference_features(dataset, split, ex, n, seed=seed, progress=progress)
     if kind == "run":
-        batches = _generator_batches(run_dir, n, seed)
+        batches = _generator_batches(method, n, seed)
         kept: list[torch.Tensor] = []
 
         def keep(it):  # keep the images for the memorisation check while extracting

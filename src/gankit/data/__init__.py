@@ -63,8 +63,7 @@ def load_run_data(cfg) -> RunData:
         return RunData({"train": load_from_config(cfg)})
     from gankit.data.domains import load_domain_pair
 
-    pair = load_domain_pair(cfg.name, cfg.target, seed=cfg.seed, img_size=cfg.img_size)
-    return RunData({"source": pair.source, "target": pair.target, "target_test": pair.target_test}, main="source")
+    return load_domain_pair(cfg.name, cfg.target, seed=cfg.seed, img_size=cfg.img_size).run_data()
 
 
 # The built-in datasets register themselves on import.

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gankit.data.base import TensorData, fit_images
+from gankit.data.base import RunData, TensorData, fit_images
 from gankit.errors import UserError
 from gankit.images import from_uint8, resize
 
@@ -79,6 +79,10 @@ class DomainPair:
     @property
     def classes(self) -> list[str]:
         return self.source.classes
+
+    def run_data(self) -> RunData:
+        """The pair as a run's data parts: ``source`` (the model's data), ``target``, ``target_test``."""
+        return RunData({"source": self.source, "target": self.target, "target_test": self.target_test}, main="source")
 
 
 # ----------------------------------------------------------------------------- moons

@@ -8,6 +8,7 @@ position without knowing which ones a method uses.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -84,8 +85,8 @@ class TrainContext:
             raise UserError(
                 f"train.batch_size: a batch of {batch_size} is not divisible by the {self.world_size} processes"
             )
-        if self.data_on_device:
-            data.x = data.x.to(self.device)
+        if self.data_on_device:  # a copy: the caller's data stays where it was
+            data = dataclasses.replace(data, x=data.x.to(self.device))
         self.streams[name] = BatchStream(
             data,
             batch_size,

@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from gankit.config import RunConfig
-from gankit.data import load_run_data
+from gankit.data import RunData, load_run_data
 from gankit.errors import UserError
 from gankit.methods import Method, build_method
 from gankit.previews import save_preview
@@ -145,9 +145,17 @@ def _restore(run: RunDir, method: Method, ctx: TrainContext) -> tuple[int, _Wind
 
 
 def train_run(
-    cfg: RunConfig, run_dir: str | Path, resume: bool = False, progress: bool = True, stop_at: int | None = None
+    cfg: RunConfig,
+    run_dir: str | Path,
+    resume: bool = False,
+    progress: bool = True,
+    stop_at: int | None = None,
+    data: RunData | None = None,
 ) -> TrainResult:
     """Train ``cfg`` in ``run_dir`` (resuming from its newest checkpoint when ``resume``).
+
+    ``data``: the parts ``cfg.data`` describes, when the caller holds them already (a study that trains many
+    runs on one dataset loads it once); None loads them.
 
     ``stop_at`` stops after that step with a checkpoint, as an interrupted run does (the schedules still
     run to ``train.steps``): for splitting a run over jobs, and for testing that resuming is exact.
@@ -158,19 +166,26 @@ def train_run(
     """
     dist, device = distributed.setup(cfg.train.device)
     try:
-        return _train(cfg, Path(run_dir), resume, progress, dist, device, stop_at)
+        return _train(cfg, Path(run_dir), resume, progress, dist, device, stop_at, data)
     finally:
         distributed.teardown()
 
 
 def _train(
-    cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, dist: Dist, device: torch.device, stop_at: int | None
+    cfg: RunConfig,
+    run_dir: Path,
+    resume: bool,
+    progress: bool,
+    dist: Dist,
+    device: torch.device,
+    stop_at: int | None,
+    data: RunData | None,
 ) -> TrainResult:
     from torch.utils.tensorboard import SummaryWriter  # slow import: only when training
 
     t = cfg.train
     run = RunDir(run_dir)
-    data = load_run_data(cfg.data)
+    data = data or load_run_data(cfg.data)
     speed = resolve_speed(t, device, sum(p.x.numel() * p.x.element_size() for p in data.parts.values()))
 
     torch.manual_seed(t.seed)  # network initialisation and all training noise; the same on every rank
