@@ -2,6 +2,29 @@
 
 __version__ = "0.1.0"
 
-from gankit.api import evaluate, interpolate, invert, load_config, load_generator, resume, run_config, sample, save_samples, train  # noqa: E402
+from gankit.api import (
+    evaluate,
+    interpolate,
+    invert,
+    load_config,
+    load_generator,
+    resume,
+    run_config,
+    sample,
+    save_samples,
+    train,
+)  # noqa: E402
 
-__all__ = ["evaluate", "interpolate", "invert", "load_config", "load_generator", "resume", "run_config", "sample", "save_samples", "train", "__version__"]
+__all__ = [
+    "evaluate",
+    "interpolate",
+    "invert",
+    "load_config",
+    "load_generator",
+    "resume",
+    "run_config",
+    "sample",
+    "save_samples",
+    "train",
+    "__version__",
+]

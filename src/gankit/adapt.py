@@ -235,7 +235,8 @@ def write_results(result: AdaptResult, source: str, target: str, seeds: int, pai
     ]
     for m, s in result.summary.items():
         lines.append(
-            f"| {m} | {s['mean']:.3f} ± {s['std']:.3f} | {', '.join(f'{v:.3f}' for v in s['per_seed'])} | {s['seconds']:.0f} |"
+            f"| {m} | {s['mean']:.3f} ± {s['std']:.3f} | {', '.join(f'{v:.3f}' for v in s['per_seed'])} "
+            f"| {s['seconds']:.0f} |"
         )
     if result.gap_closed is not None:
         lines += ["", f"DANN closes {100 * result.gap_closed:.0f}% of the gap between source only and target only."]

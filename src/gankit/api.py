@@ -86,10 +86,12 @@ def sample(
 
     def draw(z: torch.Tensor) -> torch.Tensor:  # every sample of class k when one is asked for
         return method.sample(z) if k is None else method.sample(z, torch.full((len(z),), k, dtype=torch.long))
+
     if jacobian_truncation:
         probes = None if method.z_dim <= 16 else 16
-        z = truncated_latents(draw, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes,
-                              chunk=256)
+        z = truncated_latents(
+            draw, n, method.z_dim, jacobian_truncation, seed=seed, device=device, probes=probes, chunk=256
+        )
     else:
         z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
     return torch.cat([draw(zb) for zb in z.split(256)]).cpu()

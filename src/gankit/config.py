@@ -68,6 +68,7 @@ class TrainConfig(Section):
     @classmethod
     def _yaml_off(cls, v):
         return "off" if v is False else v  # YAML 1.1 reads a bare `off` as false
+
     num_samples: int = Field(64, gt=0)  # images in each sample grid
 
 
@@ -117,8 +118,9 @@ class MethodConfig:
 METHOD_CONFIGS: dict[str, MethodConfig] = {}
 
 
-def register_method_config(name: str, sections: dict[str, type[Section]],
-                           check: Callable[[RunConfig], None] | None = None) -> type[RunConfig]:
+def register_method_config(
+    name: str, sections: dict[str, type[Section]], check: Callable[[RunConfig], None] | None = None
+) -> type[RunConfig]:
     """Make ``method: name`` a valid run config with ``sections`` (key -> section class) beside the common ones."""
     fields: dict[str, Any] = {"method": (Literal[name], name)}
     fields |= {key: (cls, Field(default_factory=cls)) for key, cls in sections.items()}
@@ -142,7 +144,9 @@ def _read_yaml(source: str | Path) -> tuple[dict[str, Any], str]:
     if path.suffix not in (".yaml", ".yml") and not path.exists():
         preset = resources.files("gankit") / "configs" / f"{source}.yaml"
         if not preset.is_file():
-            raise UserError(f"config '{source}' is neither a file nor a shipped preset ({', '.join(shipped_configs())})")
+            raise UserError(
+                f"config '{source}' is neither a file nor a shipped preset ({', '.join(shipped_configs())})"
+            )
         text, where = preset.read_text(), f"preset {source}"
     else:
         if not path.is_file():

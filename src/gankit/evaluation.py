@@ -1,4 +1,5 @@
-"""``gankit.evaluate`` (``gankit.evaluation.evaluate``): score samples (a run, a folder of images or an ``.npz``) against a dataset.
+"""``gankit.evaluate`` (``gankit.evaluation.evaluate``): score samples (a run, a folder of images or an ``.npz``)
+against a dataset.
 
 The protocol of Lucic et al. 2018 by default: 10,000 generated samples against the 10,000 images of
 the test split. Reference features are cached (:mod:`gankit.metrics.reference`).
@@ -126,7 +127,13 @@ def evaluate(
     else:
         fake_f, fake_p = extract(ex, images, progress=progress, desc="sample features")
 
-    res: dict = {"source": str(source), "against": f"{dataset}:{split}", "extractor": ex.name, "n_fake": len(fake_f), "n_real": len(real_f)}
+    res: dict = {
+        "source": str(source),
+        "against": f"{dataset}:{split}",
+        "extractor": ex.name,
+        "n_fake": len(fake_f),
+        "n_real": len(real_f),
+    }
     scores = [m for m in names if m in SCORES]
     if fake_p is None and any(SCORES[m].needs_probs for m in scores):
         real_p, fake_p = _classifier_probs(res, dataset, split, images, n, seed)
@@ -183,13 +190,29 @@ def _memorisation(images: torch.Tensor, dataset: str, ex, fake_f, out_dir: Path)
     n_train = min(max(len(fake_f), 1000), 10_000 if get_extractor(mem_ex).batch_size > 100 else 2000)
     tr_f, _, tr_idx = reference_features(dataset, "train", mem_ex, n_train, seed=0)
     thr_file = cache_dir() / "eval" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', dataset)}-train-nn-threshold.json"
-    threshold = json.loads(thr_file.read_text())["threshold"] if thr_file.is_file() and not dataset.startswith("folder:") else None
-    rep = memorisation(images[:m], train, threshold=threshold, out=out_dir / "memorisation.png", sample_features=sample_f, train_features=tr_f, train_feature_images=train[tr_idx])
+    threshold = (
+        json.loads(thr_file.read_text())["threshold"]
+        if thr_file.is_file() and not dataset.startswith("folder:")
+        else None
+    )
+    rep = memorisation(
+        images[:m],
+        train,
+        threshold=threshold,
+        out=out_dir / "memorisation.png",
+        sample_features=sample_f,
+        train_features=tr_f,
+        train_feature_images=train[tr_idx],
+    )
     if threshold is None and not dataset.startswith("folder:"):
         thr_file.parent.mkdir(parents=True, exist_ok=True)
         thr_file.write_text(json.dumps({"threshold": rep.threshold}))
-    return {"memorisation_fraction": rep.fraction_closer, "memorisation_threshold": rep.threshold,
-            "memorisation_median_distance": rep.median_sample_distance, "memorisation_grid": str(rep.grid)}
+    return {
+        "memorisation_fraction": rep.fraction_closer,
+        "memorisation_threshold": rep.threshold,
+        "memorisation_median_distance": rep.median_sample_distance,
+        "memorisation_grid": str(rep.grid),
+    }
 
 
 def format_table(res: dict) -> str:

@@ -14,13 +14,25 @@ from gankit import __version__
 from gankit.errors import UserError
 
 # The sub-commands, in the order `gankit --help` lists them.
-SUBCOMMANDS = ["gankit.cli.train", "gankit.cli.sample", "gankit.cli.interpolate", "gankit.cli.invert", "gankit.cli.evaluate", "gankit.cli.train_classifier", "gankit.cli.lab", "gankit.cli.adapt", "gankit.cli.data"]
+SUBCOMMANDS = [
+    "gankit.cli.train",
+    "gankit.cli.sample",
+    "gankit.cli.interpolate",
+    "gankit.cli.invert",
+    "gankit.cli.evaluate",
+    "gankit.cli.train_classifier",
+    "gankit.cli.lab",
+    "gankit.cli.adapt",
+    "gankit.cli.data",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(prog="gankit", description="A PyTorch toolkit for adversarial generative modelling.")
+    parser = argparse.ArgumentParser(
+        prog="gankit", description="A PyTorch toolkit for adversarial generative modelling."
+    )
     parser.add_argument("--version", action="version", version=f"gankit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:

@@ -10,10 +10,10 @@ def add_parser(sub) -> None:
         "adapt",
         help="unsupervised domain adaptation (DANN) with its baselines on a domain pair",
         description=(
-            "Train source only, DANN and target only (method dann, one run directory per variant and seed) and subspace "
-            "alignment on SOURCE -> TARGET, and write results.json, results.md and figures. Domains: moons, moons-rotated, "
-            "mnist, mnist-m, digits, folder:PATH (class sub-folders). KEY=VALUE overrides any key of the runs' config, "
-            "e.g. dann.lr=0.02 dann.lambda_max=0.5 train.batch_size=128."
+            "Train source only, DANN and target only (method dann, one run directory per variant and seed) and "
+            "subspace alignment on SOURCE -> TARGET, and write results.json, results.md and figures. Domains: "
+            "moons, moons-rotated, mnist, mnist-m, digits, folder:PATH (class sub-folders). KEY=VALUE overrides any "
+            "key of the runs' config, e.g. dann.lr=0.02 dann.lambda_max=0.5 train.batch_size=128."
         ),
     )
     p.add_argument("--source", required=True, metavar="S", help="the labelled domain, e.g. mnist")

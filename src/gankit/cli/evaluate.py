@@ -14,9 +14,23 @@ def add_parser(sub) -> None:
         description="Score generated images against DATASET[:SPLIT] (default fashion-mnist:test), "
         "with 10,000 samples by default (Lucic et al. 2018).",
     )
-    p.add_argument("source", metavar="SOURCE", help="a run directory, a folder of images, or an .npz (key 'images', uint8 N x H x W x C)")
-    p.add_argument("--against", default="fashion-mnist:test", metavar="DATASET[:SPLIT]", help="reference data (default fashion-mnist:test)")
-    p.add_argument("--extractor", metavar="NAME|FILE", help="inception, fashion-mnist-classifier, mnist-classifier, or a TorchScript file (default: the dataset's classifier)")
+    p.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="a run directory, a folder of images, or an .npz (key 'images', uint8 N x H x W x C)",
+    )
+    p.add_argument(
+        "--against",
+        default="fashion-mnist:test",
+        metavar="DATASET[:SPLIT]",
+        help="reference data (default fashion-mnist:test)",
+    )
+    p.add_argument(
+        "--extractor",
+        metavar="NAME|FILE",
+        help="inception, fashion-mnist-classifier, mnist-classifier, or a TorchScript file "
+        "(default: the dataset's classifier)",
+    )
     p.add_argument("-n", type=int, default=10_000, help="samples to evaluate (default 10000)")
     p.add_argument("--metrics", default="all", help=f"comma-separated: {','.join(METRICS)} (default all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -30,7 +44,16 @@ def run(args: argparse.Namespace) -> int:
     from gankit.evaluation import evaluate, format_table
 
     metrics = None if args.metrics == "all" else [m.strip() for m in args.metrics.split(",") if m.strip()]
-    res = evaluate(args.source, args.against, extractor=args.extractor, n=args.n, metrics=metrics,
-                   out_dir=args.out_dir, json_path=args.json, seed=args.seed, progress=not args.no_progress)
+    res = evaluate(
+        args.source,
+        args.against,
+        extractor=args.extractor,
+        n=args.n,
+        metrics=metrics,
+        out_dir=args.out_dir,
+        json_path=args.json,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
     print(format_table(res))
     return 0

@@ -8,11 +8,16 @@ from gankit.sampling.latent import MODES
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("interpolate", help="latent interpolations of a trained run (a PNG grid, one walk per row)",
-                       description="Draw ROWS pairs of latents and the STEPS samples between each pair: smooth rows "
-                       "mean G has learned a smooth map rather than memorised images (Radford et al. 2016, sec. 6.1).")
+    p = sub.add_parser(
+        "interpolate",
+        help="latent interpolations of a trained run (a PNG grid, one walk per row)",
+        description="Draw ROWS pairs of latents and the STEPS samples between each pair: smooth rows "
+        "mean G has learned a smooth map rather than memorised images (Radford et al. 2016, sec. 6.1).",
+    )
     p.add_argument("--run", required=True, metavar="DIR", help="a run directory")
-    p.add_argument("--out", required=True, metavar="FILE", help="FILE.png (a grid, one interpolation per row) or FILE.npz")
+    p.add_argument(
+        "--out", required=True, metavar="FILE", help="FILE.png (a grid, one interpolation per row) or FILE.npz"
+    )
     p.add_argument("--rows", type=int, default=8, help="interpolations (default 8)")
     p.add_argument("--steps", type=int, default=10, help="samples per interpolation, both ends included (default 10)")
     p.add_argument("--mode", choices=MODES, default="slerp", help="spherical (default) or linear")
@@ -24,7 +29,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import gankit
 
-    images = gankit.interpolate(args.run, rows=args.rows, steps=args.steps, mode=args.mode, seed=args.seed, device=args.device)
+    images = gankit.interpolate(
+        args.run, rows=args.rows, steps=args.steps, mode=args.mode, seed=args.seed, device=args.device
+    )
     out = gankit.save_samples(images, args.out, nrow=args.steps)
     print(f"wrote {args.rows} interpolations of {args.steps} steps ({args.mode}) to {out}")
     return 0

@@ -13,8 +13,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "lab",
         help="run a theory experiment: " + ", ".join(names),
-        description="Run a lab experiment; writes OUT/result.json and its figures (PNG, GIF) and prints the headline numbers.\n"
-        + "\n".join(f"  {n:12s} {EXPERIMENTS[n].summary}" for n in names),
+        description="Run a lab experiment; writes OUT/result.json and its figures (PNG, GIF) and prints the "
+        "headline numbers.\n" + "\n".join(f"  {n:12s} {EXPERIMENTS[n].summary}" for n in names),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", metavar="NAME", help="the experiment: " + " | ".join(names))

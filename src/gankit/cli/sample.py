@@ -12,11 +12,19 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.png (a grid) or FILE.npz (uint8 N x H x W x C)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--jacobian-truncation", type=float, default=0.0, metavar="RATIO",
-                   help="drop this fraction of latents where ||dG/dz|| is largest "
-                   "(JBT, Tanielian et al. 2020; default 0: off)")
-    p.add_argument("--class", dest="cls", metavar="K",
-                   help="a class-conditional run (method: cgan): all samples of class K, an index or a name (sneaker)")
+    p.add_argument(
+        "--jacobian-truncation",
+        type=float,
+        default=0.0,
+        metavar="RATIO",
+        help="drop this fraction of latents where ||dG/dz|| is largest (JBT, Tanielian et al. 2020; default 0: off)",
+    )
+    p.add_argument(
+        "--class",
+        dest="cls",
+        metavar="K",
+        help="a class-conditional run (method: cgan): all samples of class K, an index or a name (sneaker)",
+    )
     p.set_defaults(func=run)
 
 
@@ -30,8 +38,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"--jacobian-truncation {args.jacobian_truncation}: the fraction of latents to drop must be in [0, 1)"
         )
-    images = gankit.sample(args.run, n=args.n, seed=args.seed, device=args.device,
-                           jacobian_truncation=args.jacobian_truncation, cls=args.cls)
+    images = gankit.sample(
+        args.run,
+        n=args.n,
+        seed=args.seed,
+        device=args.device,
+        jacobian_truncation=args.jacobian_truncation,
+        cls=args.cls,
+    )
     out = gankit.save_samples(images, args.out)
     print(f"wrote {args.n} samples{'' if args.cls is None else f' of class {args.cls}'} to {out}")
     return 0

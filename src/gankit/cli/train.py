@@ -14,10 +14,14 @@ def add_parser(sub) -> None:
         help="train a model (default: DCGAN on Fashion-MNIST, about 5 minutes on a CPU)",
         description="Train a model. KEY=VALUE overrides any config key by its dotted name, e.g. optim.g_lr=1e-4.",
     )
-    p.add_argument("--config", metavar="FILE", help="a YAML config file or a shipped preset name (default: dcgan-fashion-mnist)")
+    p.add_argument(
+        "--config", metavar="FILE", help="a YAML config file or a shipped preset name (default: dcgan-fashion-mnist)"
+    )
     p.add_argument("--run-dir", metavar="DIR", help="where to write the run (default: runs/<arch>-<dataset>-<time>)")
     p.add_argument("--steps", type=int, metavar="N", help="generator steps in the whole run (train.steps)")
-    p.add_argument("--minutes", type=float, metavar="M", help="stop (with a checkpoint) after M minutes (train.minutes)")
+    p.add_argument(
+        "--minutes", type=float, metavar="M", help="stop (with a checkpoint) after M minutes (train.minutes)"
+    )
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR up to its (possibly new) step budget")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides")

@@ -8,7 +8,9 @@ import argparse
 def add_parser(sub) -> None:
     p = sub.add_parser("train-classifier", help="train the small evaluation classifier (fashion-mnist or mnist-5k)")
     p.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist (default) or mnist-5k")
-    p.add_argument("--out", metavar="FILE", help="the safetensors file to write (default: <dataset>-classifier.safetensors)")
+    p.add_argument(
+        "--out", metavar="FILE", help="the safetensors file to write (default: <dataset>-classifier.safetensors)"
+    )
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -25,7 +27,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.epochs <= 0 or args.batch_size <= 0 or args.lr <= 0:
         raise UserError("--epochs, --batch-size and --lr must be positive")
-    r = train_classifier(args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         augment=not args.no_augment, init=args.init, progress=not args.no_progress)
+    r = train_classifier(
+        args.dataset,
+        args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        augment=not args.no_augment,
+        init=args.init,
+        progress=not args.no_progress,
+    )
     print(f"test accuracy {r.test_accuracy:.4f} after {r.seconds:.0f} s; wrote {r.path}")
     return 0

@@ -70,5 +70,17 @@ def load_run_data(cfg) -> RunData:
 from gankit.data import fashion_mnist, mnist, toy  # noqa: E402,F401
 from gankit.data.folder import load_folder  # noqa: E402
 
-__all__ = ["DATASETS", "KINDS", "DataSpec", "RunData", "TensorData", "fit_images", "kind_of", "register", "load_dataset",
-           "load_from_config", "load_run_data", "load_folder"]
+__all__ = [
+    "DATASETS",
+    "KINDS",
+    "DataSpec",
+    "RunData",
+    "TensorData",
+    "fit_images",
+    "kind_of",
+    "register",
+    "load_dataset",
+    "load_from_config",
+    "load_run_data",
+    "load_folder",
+]

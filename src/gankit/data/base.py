@@ -92,8 +92,10 @@ class RunData:
 
     def part(self, name: str) -> TensorData:
         if name not in self.parts:
-            raise UserError(f"this method needs data part '{name}'; the data config gives {', '.join(self.parts)}"
-                            + (" (set data.target for a domain pair)" if name in ("source", "target") else ""))
+            raise UserError(
+                f"this method needs data part '{name}'; the data config gives {', '.join(self.parts)}"
+                + (" (set data.target for a domain pair)" if name in ("source", "target") else "")
+            )
         return self.parts[name]
 
 

@@ -276,11 +276,17 @@ def load_domain_pair(source: str, target: str, seed: int = 0, img_size: int | No
     src, _ = load_domain(source, "source", seed, img_size)
     tgt, tgt_test = load_domain(target, "target", seed, img_size)
     if src.x.ndim != tgt.x.ndim:
-        raise UserError(f"domains '{source}' and '{target}' hold different kinds of data ({'images' if src.x.ndim == 4 else 'vectors'} vs {'images' if tgt.x.ndim == 4 else 'vectors'})")
+        raise UserError(
+            f"domains '{source}' and '{target}' hold different kinds of data "
+            f"({'images' if src.x.ndim == 4 else 'vectors'} vs {'images' if tgt.x.ndim == 4 else 'vectors'})"
+        )
     if src.classes != tgt.classes:
         only_s = sorted(set(src.classes) - set(tgt.classes))
         only_t = sorted(set(tgt.classes) - set(src.classes))
-        raise UserError(f"domains '{source}' and '{target}' have different classes (only in source: {only_s or '-'}; only in target: {only_t or '-'})")
+        raise UserError(
+            f"domains '{source}' and '{target}' have different classes "
+            f"(only in source: {only_s or '-'}; only in target: {only_t or '-'})"
+        )
     if src.x.ndim == 4:
         channels = max(src.x.shape[1], tgt.x.shape[1])
         size = img_size or max(src.x.shape[-1], tgt.x.shape[-1])

@@ -92,7 +92,9 @@ def _read_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register("fashion-mnist")
-def fashion_mnist(split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None) -> TensorData:
+def fashion_mnist(
+    split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None
+) -> TensorData:
     images, labels = _read_split(locate(split, root), split)
     x = fit_images(from_uint8(images), img_size, channels)
     return TensorData(x=x, y=torch.from_numpy(labels.astype("int64")), classes=list(CLASSES), name="fashion-mnist")

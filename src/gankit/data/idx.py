@@ -30,5 +30,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     offset = 4 + 4 * ndim
     expected = int(np.prod(dims)) * dtype.itemsize
     if len(raw) - offset != expected:
-        raise UserError(f"{path}: IDX file is truncated or corrupt ({len(raw) - offset} bytes of data, expected {expected})")
+        raise UserError(
+            f"{path}: IDX file is truncated or corrupt ({len(raw) - offset} bytes of data, expected {expected})"
+        )
     return np.frombuffer(raw, dtype=dtype, offset=offset).reshape(tuple(int(d) for d in dims))

@@ -72,7 +72,9 @@ def affine_matrices(n: int, jitter: AffineJitter, size: int, generator: torch.Ge
     return m
 
 
-def jitter_images(x: torch.Tensor, jitter: AffineJitter, generator: torch.Generator | None = None, fill: float = -1.0) -> torch.Tensor:
+def jitter_images(
+    x: torch.Tensor, jitter: AffineJitter, generator: torch.Generator | None = None, fill: float = -1.0
+) -> torch.Tensor:
     """Apply a fresh random affine jitter to every image of ``x``.
 
     Args:

@@ -41,7 +41,9 @@ def load_mnist5k_arrays(root: str | None = None) -> tuple[np.ndarray, np.ndarray
 
 
 @register("mnist-5k")
-def mnist_5k(split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None) -> TensorData:
+def mnist_5k(
+    split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None
+) -> TensorData:
     images, labels = load_mnist5k_arrays(root)
     rank_in_class = np.zeros(len(labels), dtype=np.int64)
     for c in np.unique(labels):

@@ -24,8 +24,16 @@ class BatchStream:
         channels_last: put image batches in NHWC memory format.
     """
 
-    def __init__(self, data: TensorData, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1,
-                 device: str | torch.device = "cpu", channels_last: bool = False):
+    def __init__(
+        self,
+        data: TensorData,
+        batch_size: int,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        device: str | torch.device = "cpu",
+        channels_last: bool = False,
+    ):
         if batch_size > len(data):
             raise ValueError(f"batch size {batch_size} exceeds the dataset's {len(data)} items")
         self.data, self.batch_size, self.seed = data, batch_size, seed

@@ -84,7 +84,9 @@ class ToyDistribution:
         for xb in x.split(4096):  # [B, K] blocks keep memory bounded for the 1,000-component curves
             sq = torch.cdist(xb, means).square()  # [B, K]
             log_norm = -self.dim * (torch.log(stds) + 0.5 * math.log(2 * math.pi))
-            log_comp = log_norm - 0.5 * sq / stds.square() + torch.log(torch.as_tensor(self.weights, dtype=torch.float64))
+            log_comp = (
+                log_norm - 0.5 * sq / stds.square() + torch.log(torch.as_tensor(self.weights, dtype=torch.float64))
+            )
             out.append(torch.logsumexp(log_comp, dim=1))
         return torch.cat(out)
 
@@ -114,7 +116,12 @@ def _curve(name: str, points: np.ndarray, std: float, mode_of_point: np.ndarray)
     mode_means = np.stack([points[mode_of_point == g].mean(0) for g in groups])
     mode_weights = np.array([(mode_of_point == g).mean() for g in groups])
     # A curve's "mode" is spread out: its std is the spread of its points around their mean.
-    mode_stds = np.array([np.sqrt(((points[mode_of_point == g] - m) ** 2).sum(1).mean() / 2 + std**2) for g, m in zip(groups, mode_means)])
+    mode_stds = np.array(
+        [
+            np.sqrt(((points[mode_of_point == g] - m) ** 2).sum(1).mean() / 2 + std**2)
+            for g, m in zip(groups, mode_means)
+        ]
+    )
     return ToyDistribution(name, points, np.full(k, std), np.full(k, 1.0 / k), mode_means, mode_stds, mode_weights)
 
 
@@ -130,9 +137,13 @@ def register_toy(name: str):
         TOYS[name] = fn
 
         @register(name)
-        def _load(split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None) -> TensorData:
+        def _load(
+            split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None
+        ) -> TensorData:
             if img_size is not None or channels is not None:
-                raise UserError(f"data.name={name} is a toy (points, not images): leave data.img_size and data.channels unset")
+                raise UserError(
+                    f"data.name={name} is a toy (points, not images): leave data.img_size and data.channels unset"
+                )
             return fn().dataset(split)
 
         return fn

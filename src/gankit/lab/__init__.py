@@ -8,7 +8,7 @@ figures, and returns the result dict. The experiments (``gankit lab NAME``):
 - ``saturation`` log(1 - D(G(z))) gives G almost no gradient when D wins; -log D(G(z)) does -> ``ratio``
 - ``collapse``   samples over training on ring and grid, plain GAN vs the remedies (GIF + still grid)
 - ``gmm-vs-gan`` GMM (EM) and GAN samples side by side; a GMM on Fashion-MNIST after PCA
-- ``k-steps``    k D steps per G step: D's distance to D* and G's quality per k, at equal steps and equal time -> ``d_gap``
+- ``k-steps``    k D steps per G step: D's distance to D* and G's quality, equal steps and equal time -> ``d_gap``
 - ``bn-leak``    batch norm lets D tell real from fake batches, not samples; the remedies -> ``batchnorm_batch_acc``
 - ``d-too-strong`` a D that wins early: the gradient reaching G under each remedy of the slide -> ``min_ratio``
 

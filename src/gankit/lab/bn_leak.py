@@ -202,8 +202,11 @@ def _figure(arms: dict, curves: dict, steps: int, out: Path) -> str:
     ax2.set_ylabel("batch-level accuracy (held-out, fraction)")
     ax2.set_title("Batch-level accuracy over training (1 batch per class and side)", fontsize=10)
     ax2.legend(fontsize=7, loc="lower right")
-    fig.suptitle("D with batch norm tells all-real from all-fake batches, not single samples "
-                 "(Fashion-MNIST, DCGAN D, G hops between classes)", fontsize=11)
+    fig.suptitle(
+        "D with batch norm tells all-real from all-fake batches, not single samples "
+        "(Fashion-MNIST, DCGAN D, G hops between classes)",
+        fontsize=11,
+    )
     fig.tight_layout()
     return savefig(fig, out / "bn_leak.png")
 
@@ -214,8 +217,11 @@ def _batches_figure(test, seed: int, out: Path) -> str:
     G = ClassHoppingG(test.x, test.y, gen)
     pyplot = plt()
     fig, axes = pyplot.subplots(1, 2, figsize=(10, 2.9))
-    for ax, x, title in zip(axes, (real_batch(test.x, 32, gen), G(torch.zeros(32, 1))),
-                            ("a real batch (10 classes)", "a fake batch from the class-hopping G (one class)")):
+    for ax, x, title in zip(
+        axes,
+        (real_batch(test.x, 32, gen), G(torch.zeros(32, 1))),
+        ("a real batch (10 classes)", "a fake batch from the class-hopping G (one class)"),
+    ):
         grid = x[:, 0].reshape(4, 8, 28, 28).permute(0, 2, 1, 3).reshape(4 * 28, 8 * 28)
         ax.imshow((grid.numpy() + 1) / 2, cmap="gray", vmin=0, vmax=1)
         ax.set_title(title, fontsize=10)
@@ -270,9 +276,17 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> dict:
         "remedies_at_chance": at_chance,
         "arms": arms,
         "curves": {k: [list(p) for p in c] for k, c in curves.items()},
-        "setup": {"data": "fashion-mnist", "d": f"dcgan 28x28 width {WIDTH}", "batch": BATCH, "steps": steps,
-                  "lr": LR, "loss": "minimax (BCE)", "seed": seed, "fake_batches_per_class": per_class,
-                  "single_samples_per_side": n_single},
+        "setup": {
+            "data": "fashion-mnist",
+            "d": f"dcgan 28x28 width {WIDTH}",
+            "batch": BATCH,
+            "steps": steps,
+            "lr": LR,
+            "loss": "minimax (BCE)",
+            "seed": seed,
+            "fake_batches_per_class": per_class,
+            "single_samples_per_side": n_single,
+        },
         "seconds": time.perf_counter() - t0,
         "figures": figures,
     }

@@ -50,7 +50,9 @@ def run(out: Path, quick: bool = False) -> dict:
             every = cfg.train.steps // (2 if quick else SNAPSHOTS)
             run_ = train_toy(cfg, snapshot_every=every, snapshot_n=300 if quick else 1000, progress=False)
             runs[name, method] = run_
-            metrics.setdefault(name, {})[method] = toy_mode_metrics(generate(run_.method, NUM_SAMPLES, seed=0), toy) | {"seconds": run_.seconds}
+            metrics.setdefault(name, {})[method] = toy_mode_metrics(generate(run_.method, NUM_SAMPLES, seed=0), toy) | {
+                "seconds": run_.seconds
+            }
     pyplot = plt()
     figures = []
     methods = list(REMEDIES)
@@ -72,13 +74,18 @@ def run(out: Path, quick: bool = False) -> dict:
                 if r == len(methods) - 1:
                     ax.set_xlabel("x1", fontsize=7)
         axes[0, 0].legend(fontsize=6, loc="lower left", markerscale=2)
-        fig.suptitle(f"Mode collapse on the {name} ({toy.num_modes} modes): samples over training (x1, x2 in data units)", fontsize=10)
+        fig.suptitle(
+            f"Mode collapse on the {name} ({toy.num_modes} modes): samples over training (x1, x2 in data units)",
+            fontsize=10,
+        )
         fig.tight_layout()
         figures.append(savefig(fig, out / f"collapse_{name}.png"))
     frames = []
     n_frames = max(len(r.snapshots) for r in runs.values())
     for i in range(n_frames):  # GIF: one frame per snapshot index, all toys and methods
-        fig, axes = pyplot.subplots(len(TOYS), len(methods), figsize=(2.4 * len(methods), 2.9 * len(TOYS)), squeeze=False)
+        fig, axes = pyplot.subplots(
+            len(TOYS), len(methods), figsize=(2.4 * len(methods), 2.9 * len(TOYS)), squeeze=False
+        )
         for r, name in enumerate(TOYS):
             toy = get_toy(name)
             for c, m in enumerate(methods):

@@ -45,7 +45,9 @@ class GaussianGenerator(nn.Module):
         return torch.exp(-0.5 * ((x - self.mu) / self.sigma) ** 2) / (self.sigma * math.sqrt(2 * math.pi))
 
 
-def train_optimal_d(toy, G: nn.Module, *, steps: int, batch: int = 2048, hidden: int = 64, lr: float = 2e-3, seed: int = 0) -> nn.Module:
+def train_optimal_d(
+    toy, G: nn.Module, *, steps: int, batch: int = 2048, hidden: int = 64, lr: float = 2e-3, seed: int = 0
+) -> nn.Module:
     """Train D with gankit's ``d_step`` (the BCE loss of eq. 1) against a fixed G on fresh samples each step.
 
     Fresh samples every step make the empirical objective the expected one, whose maximiser is

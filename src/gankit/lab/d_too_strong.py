@@ -267,10 +267,16 @@ def _figure(runs: dict[str, list[dict]], summary: dict, out: Path, setup: dict, 
         if c == 0:
             ax.set_ylabel(f"final G(z), seed {seeds[shown]}\nx2 (data units)", fontsize=7)
         learns = summary["arms"][arm]["learned_seeds"]
-        ax.set_title(f"{arm}\nG learns in {learns}/{len(rs)} seeds\nseed {seeds[shown]}: distance {r['dist_end']:.2f}, "
-                     f"{r['modes']:.0f}/8 modes, {100 * r['high_quality']:.0f}% HQ", fontsize=7)
-    fig.suptitle("D too strong on the ring: the saturating GAN vs the remedies "
-                 "(x: true modes; HQ: samples within 3 std of a mode)", fontsize=11)
+        ax.set_title(
+            f"{arm}\nG learns in {learns}/{len(rs)} seeds\nseed {seeds[shown]}: distance {r['dist_end']:.2f}, "
+            f"{r['modes']:.0f}/8 modes, {100 * r['high_quality']:.0f}% HQ",
+            fontsize=7,
+        )
+    fig.suptitle(
+        "D too strong on the ring: the saturating GAN vs the remedies "
+        "(x: true modes; HQ: samples within 3 std of a mode)",
+        fontsize=11,
+    )
     fig.tight_layout()
     return savefig(fig, out / "d_too_strong.png")
 

@@ -23,7 +23,12 @@ from gankit.methods.gmm import GMMGenerator
 from gankit.metrics.modes import NUM_SAMPLES, toy_mode_metrics
 
 TOYS = {"ring": 8, "grid": 25, "moons": 20, "spiral": 30}  # toy -> GMM components
-LIMITS = {"ring": (-1.5, 1.5, -1.5, 1.5), "grid": (-5.5, 5.5, -5.5, 5.5), "moons": (-1.4, 2.4, -1.0, 1.5), "spiral": (-2.3, 2.3, -2.3, 2.3)}
+LIMITS = {
+    "ring": (-1.5, 1.5, -1.5, 1.5),
+    "grid": (-5.5, 5.5, -5.5, 5.5),
+    "moons": (-1.4, 2.4, -1.0, 1.5),
+    "spiral": (-2.3, 2.3, -2.3, 2.3),
+}
 PCA_COMPONENTS, FMNIST_COMPONENTS, FMNIST_TRAIN = 50, 20, 20_000
 
 
@@ -38,16 +43,32 @@ def _fashion(out: Path, quick: bool) -> dict:
     gmm = GMMGenerator(3 if quick else FMNIST_COMPONENTS, pca_components=PCA_COMPONENTS, seed=0).fit(x)
     samples = gmm.sample_n(32, seed=0).clamp(-1, 1)
     real = x[:32]
-    pca_only = torch.as_tensor(gmm.pca_.inverse_transform(gmm.pca_.transform(real.reshape(32, -1).double().numpy()))).float().reshape(real.shape)
+    pca_only = (
+        torch.as_tensor(gmm.pca_.inverse_transform(gmm.pca_.transform(real.reshape(32, -1).double().numpy())))
+        .float()
+        .reshape(real.shape)
+    )
     pyplot = plt()
     fig, axes = pyplot.subplots(1, 3, figsize=(13, 3.0), layout="constrained")  # constrained: no gap under the suptitle
-    for ax, imgs, title in zip(axes, [real, pca_only.clamp(-1, 1), samples], ["real Fashion-MNIST images", f"the same, projected on {PCA_COMPONENTS} principal components", f"GMM samples ({gmm.n_components} components, EM, after PCA)"]):
+    for ax, imgs, title in zip(
+        axes,
+        [real, pca_only.clamp(-1, 1), samples],
+        [
+            "real Fashion-MNIST images",
+            f"the same, projected on {PCA_COMPONENTS} principal components",
+            f"GMM samples ({gmm.n_components} components, EM, after PCA)",
+        ],
+    ):
         g = make_grid(imgs, nrow=8)
         ax.imshow(((g[0] + 1) / 2).numpy(), cmap="gray", vmin=0, vmax=1)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("pixels (28 x 28 per image)")
         ax.set_ylabel("pixels")
-    fig.suptitle(f"A GMM on Fashion-MNIST: blurry mean-like shapes with pixel noise ({gmm.pca_.explained_variance_ratio_.sum():.0%} of the variance kept by PCA)", fontsize=10)
+    fig.suptitle(
+        f"A GMM on Fashion-MNIST: blurry mean-like shapes with pixel noise "
+        f"({gmm.pca_.explained_variance_ratio_.sum():.0%} of the variance kept by PCA)",
+        fontsize=10,
+    )
     return {
         "pca_components": PCA_COMPONENTS,
         "gmm_components": gmm.n_components,
@@ -57,16 +78,22 @@ def _fashion(out: Path, quick: bool) -> dict:
     }
 
 
-@register_experiment("gmm-vs-gan", headline=("modes",), summary="GMM (EM) vs GAN samples; a GMM on Fashion-MNIST after PCA")
+@register_experiment(
+    "gmm-vs-gan", headline=("modes",), summary="GMM (EM) vs GAN samples; a GMM on Fashion-MNIST after PCA"
+)
 def run(out: Path, quick: bool = False) -> dict:
     samples, metrics = {}, {}
     for name, k in TOYS.items():
         toy = get_toy(name)
         data = load_dataset(name).x
-        gmm = GMMGenerator(k, seed=0, n_init=1 if quick else 3).fit(data[:5000 if quick else 20000])
+        gmm = GMMGenerator(k, seed=0, n_init=1 if quick else 3).fit(data[: 5000 if quick else 20000])
         cfg = toy_config(name, REMEDIES["GAN"] + (["train.steps=20"] if quick else []))
         gan = train_toy(cfg).method
-        samples[name] = {"data": toy.sample(NUM_SAMPLES, seed=7), "GMM (EM)": generate(gmm, NUM_SAMPLES, seed=0), "GAN": generate(gan, NUM_SAMPLES, seed=0)}
+        samples[name] = {
+            "data": toy.sample(NUM_SAMPLES, seed=7),
+            "GMM (EM)": generate(gmm, NUM_SAMPLES, seed=0),
+            "GAN": generate(gan, NUM_SAMPLES, seed=0),
+        }
         if name in ("ring", "grid"):
             metrics[name] = {m: toy_mode_metrics(samples[name][m], toy) for m in ("GMM (EM)", "GAN")}
     pyplot = plt()

@@ -44,14 +44,27 @@ def run(out: Path, quick: bool = False) -> dict:
         value = float(np.trapezoid(p_data * np.log(d) + p_g * np.log(1 - d), xs))
         jsd = jsd_quadrature(p_data, p_g, xs)
         target = -math.log(4) + 2 * jsd
-        rows.append({"mu": mu, "sigma": SIGMA, "value": value, "jsd": jsd, "target": target, "relative_error": abs(value - target) / abs(target)})
+        rows.append(
+            {
+                "mu": mu,
+                "sigma": SIGMA,
+                "value": value,
+                "jsd": jsd,
+                "target": target,
+                "relative_error": abs(value - target) / abs(target),
+            }
+        )
     rel = max(r["relative_error"] for r in rows)
 
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(7, 4.5))
     mus = [r["mu"] for r in rows]
-    ax.plot(mus, [r["target"] for r in rows], "k--o", label=r"$-\log 4 + 2\,\mathrm{JSD}(p_{data} \| p_g)$ (quadrature)")
-    ax.plot(mus, [r["value"] for r in rows], "C2s", ms=8, mfc="none", mew=2, label=r"$V(D, G)$ with trained D (quadrature)")
+    ax.plot(
+        mus, [r["target"] for r in rows], "k--o", label=r"$-\log 4 + 2\,\mathrm{JSD}(p_{data} \| p_g)$ (quadrature)"
+    )
+    ax.plot(
+        mus, [r["value"] for r in rows], "C2s", ms=8, mfc="none", mew=2, label=r"$V(D, G)$ with trained D (quadrature)"
+    )
     ax.axhline(-math.log(4), color="0.6", lw=1, label=r"$-\log 4$ (the global minimum, $p_g = p_{data}$)")
     ax.set_xlabel(r"generator mean $\mu$ of $p_g = \mathcal{N}(\mu, 1.5^2)$ (data units)")
     ax.set_ylabel("value of the game (nats)")

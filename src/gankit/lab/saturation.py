@@ -34,7 +34,9 @@ def grad_norm(G, D, loss_g, z) -> float:
     return total**0.5
 
 
-@register_experiment("saturation", headline=("ratio", "final_d_fake"), summary="gradient reaching G: saturating vs non-saturating")
+@register_experiment(
+    "saturation", headline=("ratio", "final_d_fake"), summary="gradient reaching G: saturating vs non-saturating"
+)
 def run(out: Path, quick: bool = False) -> dict:
     torch.manual_seed(0)
     data = load_dataset("ring")
@@ -50,7 +52,14 @@ def run(out: Path, quick: bool = False) -> dict:
         if step % 5 == 0:
             with torch.no_grad():
                 d_fake = float(torch.sigmoid(D(G(z_eval))).mean())
-            rows.append({"d_steps": step, "d_fake": d_fake, "grad_saturating": grad_norm(G, D, sat, z_eval), "grad_nonsaturating": grad_norm(G, D, nonsat, z_eval)})
+            rows.append(
+                {
+                    "d_steps": step,
+                    "d_fake": d_fake,
+                    "grad_saturating": grad_norm(G, D, sat, z_eval),
+                    "grad_nonsaturating": grad_norm(G, D, nonsat, z_eval),
+                }
+            )
         if step < steps:
             x_real = next(batches)["x"]
             d_step(G, D, opt_D, LOSSES["minimax"], x_real, torch.randn(len(x_real), 2))  # G stays fixed
@@ -76,4 +85,10 @@ def run(out: Path, quick: bool = False) -> dict:
     ax2.set_title(f"Gradient reaching G on the ring: ratio {ratio:.0f}x at D(G(z)) = {last['d_fake']:.1e}")
     ax2.legend(fontsize=8)
     fig.tight_layout()
-    return {"ratio": ratio, "final_d_fake": last["d_fake"], "trace": rows, "data": "ring", "figures": [savefig(fig, out / "saturation.png")]}
+    return {
+        "ratio": ratio,
+        "final_d_fake": last["d_fake"],
+        "trace": rows,
+        "data": "ring",
+        "figures": [savefig(fig, out / "saturation.png")],
+    }

@@ -61,6 +61,20 @@ LOSSES: dict[str, GANLoss] = {
 }
 
 __all__ = [
-    "GANLoss", "LOSSES", "BEGANControl", "d_bce", "g_saturating", "g_nonsaturating", "d_lsgan", "g_lsgan",
-    "d_wgan", "g_wgan", "d_hinge", "g_hinge", "d_relativistic", "g_relativistic", "d_began", "g_began",
+    "GANLoss",
+    "LOSSES",
+    "BEGANControl",
+    "d_bce",
+    "g_saturating",
+    "g_nonsaturating",
+    "d_lsgan",
+    "g_lsgan",
+    "d_wgan",
+    "g_wgan",
+    "d_hinge",
+    "g_hinge",
+    "d_relativistic",
+    "g_relativistic",
+    "d_began",
+    "g_began",
 ]

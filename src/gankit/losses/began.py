@@ -32,8 +32,9 @@ def g_began(fake_err: torch.Tensor, real_err: torch.Tensor | None = None) -> tor
     return fake_err.mean()
 
 
-def began_update(k: torch.Tensor, real_err: torch.Tensor, fake_err: torch.Tensor, gamma: float = 0.5,
-                 lambda_k: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+def began_update(
+    k: torch.Tensor, real_err: torch.Tensor, fake_err: torch.Tensor, gamma: float = 0.5, lambda_k: float = 1e-3
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One step of the equilibrium control, and the convergence measure.
 
     Tensors throughout (no host sync per step on a GPU).

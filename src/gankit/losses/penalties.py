@@ -108,8 +108,9 @@ def cr_augment(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
     return torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
 
 
-def consistency_penalty(D: nn.Module, x: torch.Tensor,
-                        augment: Callable[[torch.Tensor], torch.Tensor] = cr_augment) -> torch.Tensor:
+def consistency_penalty(
+    D: nn.Module, x: torch.Tensor, augment: Callable[[torch.Tensor], torch.Tensor] = cr_augment
+) -> torch.Tensor:
     """E ||D(x) - D(T(x))||^2 over the batch: one squared difference per sample for a scalar D (Zhang et al. 2020,
     Algorithm 1, with no stop-gradient on either side)."""
     diff = D(x) - D(augment(x))  # two passes, as in d_step: batch norm never mixes the two batches

@@ -224,11 +224,33 @@ class CGAN:
             batch = next(self.batches)
             x_real, y_real = batch["x"], batch["y"]
             z, y_fake = self.noise(len(x_real))
-            stats = d_step(self.G_eval, self.D_train, self.opt_D, self.loss, x_real, y_real, z, y_fake,
-                           self.aux_weight, self.tricks, self.scalers["D"])
+            stats = d_step(
+                self.G_eval,
+                self.D_train,
+                self.opt_D,
+                self.loss,
+                x_real,
+                y_real,
+                z,
+                y_fake,
+                self.aux_weight,
+                self.tricks,
+                self.scalers["D"],
+            )
         z, y_fake = self.noise(len(x_real))
-        g_stats = g_step(self.G_train, self.D_eval, self.opt_G, self.loss, z, y_fake, x_real, y_real,
-                         self.aux_weight, self.tricks, self.scalers["G"])
+        g_stats = g_step(
+            self.G_train,
+            self.D_eval,
+            self.opt_G,
+            self.loss,
+            z,
+            y_fake,
+            x_real,
+            y_real,
+            self.aux_weight,
+            self.tricks,
+            self.scalers["G"],
+        )
         for sched in self.schedulers.values():  # one tick per generator step
             sched.step()
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}  # column order: d_loss, g_loss, d_real, ...

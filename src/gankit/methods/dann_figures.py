@@ -1,12 +1,12 @@
 """The figures of ``gankit adapt`` (matplotlib, Agg backend).
 
-    domain_error.png      the domain classifier's error over training: DANN's unsupervised tuning
-                          signal (Ganin et al. 2016, sec. 5.1), near 0.5 when the features are
-                          domain-invariant; beside it source_only's, whose domain classifier only watches
-    target_accuracy.png   target test accuracy over training for every trained method
-    features.png          PCA (or t-SNE) of the penultimate features of source and target items,
-                          without (source_only) and with (dann) adaptation
-    decision_boundary.png for 2-D data: the label predictor's boundary with source and target points
+domain_error.png      the domain classifier's error over training: DANN's unsupervised tuning
+                      signal (Ganin et al. 2016, sec. 5.1), near 0.5 when the features are
+                      domain-invariant; beside it source_only's, whose domain classifier only watches
+target_accuracy.png   target test accuracy over training for every trained method
+features.png          PCA (or t-SNE) of the penultimate features of source and target items,
+                      without (source_only) and with (dann) adaptation
+decision_boundary.png for 2-D data: the label predictor's boundary with source and target points
 """
 
 from __future__ import annotations
@@ -56,7 +56,12 @@ def domain_error_figure(path: Path, runs: dict[str, list[FitResult]], title: str
     fig, ax = plt.subplots(figsize=(6.4, 4))
     _plot_curves(ax, {m: r for m, r in runs.items() if m != "target_only"}, "domain_error")
     ax.axhline(0.5, color="gray", ls="--", lw=1, label="chance (0.5)")
-    ax.set(xlabel="training step", ylabel="domain classifier error (fraction of a batch)", title=f"Domain classifier error: {title}", ylim=(-0.02, 0.7))
+    ax.set(
+        xlabel="training step",
+        ylabel="domain classifier error (fraction of a batch)",
+        title=f"Domain classifier error: {title}",
+        ylim=(-0.02, 0.7),
+    )
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -68,7 +73,12 @@ def target_accuracy_figure(path: Path, runs: dict[str, list[FitResult]], title: 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4))
     _plot_curves(ax, runs, "target_acc")
-    ax.set(xlabel="training step", ylabel="target test accuracy (fraction)", title=f"Target accuracy: {title}", ylim=(0, 1.02))
+    ax.set(
+        xlabel="training step",
+        ylabel="target test accuracy (fraction)",
+        title=f"Target accuracy: {title}",
+        ylim=(0, 1.02),
+    )
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -89,7 +99,9 @@ def _project(f_s: np.ndarray, f_t: np.ndarray, how: str, seed: int = 0) -> tuple
     return z[: len(f_s)], z[len(f_s) :]
 
 
-def features_figure(path: Path, pair: DomainPair, runs: dict[str, list[FitResult]], how: str = "pca", n: int = 500) -> Path:
+def features_figure(
+    path: Path, pair: DomainPair, runs: dict[str, list[FitResult]], how: str = "pca", n: int = 500
+) -> Path:
     """Source vs target penultimate features without and with adaptation (seed 0's networks)."""
     plt = _plt()
     g = torch.Generator().manual_seed(0)
@@ -137,7 +149,13 @@ def decision_boundary_figure(path: Path, pair: DomainPair, runs: dict[str, list[
             ax.scatter(*xs[ys == c].T, s=12, c=col, marker="o", edgecolors="none", label=f"source, class {c}")
             ax.scatter(*xt[yt == c].T, s=14, c=col, marker="x", linewidths=0.8, label=f"target, class {c}")
         acc = r.target_acc
-        ax.set(title=f"{LABELS[method]}: target accuracy {acc:.3f}", xlabel="x1 (a.u.)", ylabel="x2 (a.u.)", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+        ax.set(
+            title=f"{LABELS[method]}: target accuracy {acc:.3f}",
+            xlabel="x1 (a.u.)",
+            ylabel="x2 (a.u.)",
+            xlim=(lo[0], hi[0]),
+            ylim=(lo[1], hi[1]),
+        )
         ax.legend(loc="upper left", fontsize=7)
     fig.suptitle(f"Decision boundary (black line), {pair.name}, seed 0")
     fig.tight_layout()
@@ -146,7 +164,9 @@ def decision_boundary_figure(path: Path, pair: DomainPair, runs: dict[str, list[
     return path
 
 
-def make_figures(out: Path, pair: DomainPair, runs: dict[str, list[FitResult]], feature_plot: str = "pca") -> list[Path]:
+def make_figures(
+    out: Path, pair: DomainPair, runs: dict[str, list[FitResult]], feature_plot: str = "pca"
+) -> list[Path]:
     """Every figure that the trained runs allow (features by ``feature_plot``: pca or tsne); returns their paths."""
     title = pair.name
     paths = []

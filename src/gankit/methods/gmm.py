@@ -31,7 +31,16 @@ class GMMGenerator:
         n_init: EM restarts; the best likelihood is kept.
     """
 
-    def __init__(self, n_components: int, *, covariance_type: str = "full", pca_components: int | None = None, seed: int = 0, n_init: int = 1, max_iter: int = 200):
+    def __init__(
+        self,
+        n_components: int,
+        *,
+        covariance_type: str = "full",
+        pca_components: int | None = None,
+        seed: int = 0,
+        n_init: int = 1,
+        max_iter: int = 200,
+    ):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.pca_components = pca_components
@@ -51,13 +60,22 @@ class GMMGenerator:
         if self.pca_components is not None:
             self.pca_ = PCA(self.pca_components, random_state=self.seed).fit(flat)
             flat = self.pca_.transform(flat)
-        self.gmm_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type, random_state=self.seed, n_init=self.n_init, max_iter=self.max_iter, reg_covar=1e-6)
+        self.gmm_ = GaussianMixture(
+            self.n_components,
+            covariance_type=self.covariance_type,
+            random_state=self.seed,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            reg_covar=1e-6,
+        )
         self.gmm_.fit(flat)
         d = flat.shape[1]
         self.dim_ = d
         self.weights_ = torch.as_tensor(self.gmm_.weights_, dtype=torch.float64)
         self.means_ = torch.as_tensor(self.gmm_.means_, dtype=torch.float64)  # [K, d] (PCA space)
-        self.chol_ = torch.as_tensor(_cholesky(self.gmm_.covariances_, self.covariance_type, self.n_components, d), dtype=torch.float64)  # [K, d, d]
+        self.chol_ = torch.as_tensor(
+            _cholesky(self.gmm_.covariances_, self.covariance_type, self.n_components, d), dtype=torch.float64
+        )  # [K, d, d]
         return self
 
     @property

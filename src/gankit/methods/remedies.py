@@ -32,7 +32,13 @@ def build_gan_nets(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Modu
     return G, D
 
 
-def _adam_lookahead(params: dict[str, torch.Tensor], grads: tuple[torch.Tensor, ...], opt: torch.optim.Optimizer, named: dict[nn.Parameter, str], t_offset: int) -> dict[str, torch.Tensor]:
+def _adam_lookahead(
+    params: dict[str, torch.Tensor],
+    grads: tuple[torch.Tensor, ...],
+    opt: torch.optim.Optimizer,
+    named: dict[nn.Parameter, str],
+    t_offset: int,
+) -> dict[str, torch.Tensor]:
     """One differentiable Adam step from D's current optimizer state (moments taken as constants)."""
     group = opt.param_groups[0]
     b1, b2 = group["betas"]
@@ -51,8 +57,16 @@ def _adam_lookahead(params: dict[str, torch.Tensor], grads: tuple[torch.Tensor, 
     return new
 
 
-def unrolled_g_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, opt_G: torch.optim.Optimizer, loss,
-                    real: Callable[[], torch.Tensor], noise: Callable[[int], torch.Tensor], steps: int) -> dict[str, torch.Tensor]:
+def unrolled_g_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_D: torch.optim.Optimizer,
+    opt_G: torch.optim.Optimizer,
+    loss,
+    real: Callable[[], torch.Tensor],
+    noise: Callable[[int], torch.Tensor],
+    steps: int,
+) -> dict[str, torch.Tensor]:
     """One generator update on the unrolled surrogate loss (Metz et al. 2017, Sec. 2).
 
     Args:

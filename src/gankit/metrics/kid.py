@@ -55,4 +55,6 @@ class KID:
         self._feats[real].append(_t64(features))
 
     def compute(self) -> tuple[float, float]:
-        return kid(torch.cat(self._feats[True]), torch.cat(self._feats[False]), self.subsets, self.subset_size, self.seed)
+        return kid(
+            torch.cat(self._feats[True]), torch.cat(self._feats[False]), self.subsets, self.subset_size, self.seed
+        )

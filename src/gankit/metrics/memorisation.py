@@ -22,7 +22,9 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
     return x.detach().cpu().float().reshape(len(x), -1)  # views, no copies, for float CPU tensors
 
 
-def nearest(queries: torch.Tensor, pool: torch.Tensor, k: int = 1, chunk: int = 256, exclude_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest(
+    queries: torch.Tensor, pool: torch.Tensor, k: int = 1, chunk: int = 256, exclude_self: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """k nearest rows of ``pool`` (Euclidean) for each query row: (distances M x k, indices M x k).
 
     With ``exclude_self`` the queries are the first rows of ``pool`` themselves, and each is kept
@@ -61,7 +63,9 @@ def train_threshold(train: torch.Tensor, n: int = 256, seed: int = 0) -> float:
     return float(d.median())
 
 
-def fraction_closer(samples: torch.Tensor, train: torch.Tensor, threshold: float | None = None) -> tuple[float, float, float]:
+def fraction_closer(
+    samples: torch.Tensor, train: torch.Tensor, threshold: float | None = None
+) -> tuple[float, float, float]:
     """(fraction of samples closer to train than ``threshold``, the threshold, the median sample distance)."""
     threshold = train_threshold(train) if threshold is None else threshold
     d, _ = nearest(samples, train, k=1)
@@ -125,8 +129,15 @@ def _label_columns(path: Path, labels: list[tuple[int, str]], tile: int) -> None
     out.save(path)
 
 
-def memorisation(samples: torch.Tensor, train: torch.Tensor, out: str | Path | None = None, k: int = 4, grid_rows: int = 8,
-                 threshold: float | None = None, **features) -> MemorisationReport:
+def memorisation(
+    samples: torch.Tensor,
+    train: torch.Tensor,
+    out: str | Path | None = None,
+    k: int = 4,
+    grid_rows: int = 8,
+    threshold: float | None = None,
+    **features,
+) -> MemorisationReport:
     """Fraction of samples closer to the training set than training images are to each other, plus the grid.
 
     Args:
@@ -145,6 +156,13 @@ def memorisation(samples: torch.Tensor, train: torch.Tensor, out: str | Path | N
     grid = None
     if out is not None:
         sf = features.get("sample_features")
-        grid = neighbour_grid(samples[:grid_rows], train, out, k=k, sample_features=None if sf is None else sf[:grid_rows],
-                              train_features=features.get("train_features"), train_feature_images=features.get("train_feature_images"))
+        grid = neighbour_grid(
+            samples[:grid_rows],
+            train,
+            out,
+            k=k,
+            sample_features=None if sf is None else sf[:grid_rows],
+            train_features=features.get("train_features"),
+            train_feature_images=features.get("train_feature_images"),
+        )
     return MemorisationReport(frac, thr, med, grid)

@@ -76,8 +76,8 @@ def prdc(
 ) -> dict[str, float]:
     """Precision, recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020) in one go.
 
-    Chunked passes over the distance matrices; all four share the real-real, fake-fake and real-fake distances (the costly part on 10,000 x 10,000),
-    so asking for both pairs costs about as much as asking for one.
+    Chunked passes over the distance matrices; all four share the real-real, fake-fake and real-fake distances
+    (the costly part on 10,000 x 10,000), so asking for both pairs costs about as much as asking for one.
 
     Args:
         real_features: N x D features of real images.

@@ -208,15 +208,23 @@ def _dc(fs: FeatureSet) -> dict:
     return {k: fs.neighbours[k] for k in ("density", "coverage")}
 
 
-@register_score("classes", keys=("classes_hit", "class_entropy", "class_kl", "class_histogram"),
-                higher_is_better=(True, True, False, None), needs_probs=True)
+@register_score(
+    "classes",
+    keys=("classes_hit", "class_entropy", "class_kl", "class_histogram"),
+    higher_is_better=(True, True, False, None),
+    needs_probs=True,
+)
 def _classes(fs: FeatureSet) -> dict:
     # the data's class distribution: the classifier's predictions on the real images (uniform without them)
     rp = fs.real_probs
     data = torch.bincount(rp.argmax(1), minlength=rp.shape[1]).double() if rp is not None else None
     cov = class_coverage(fs.fake_probs, data)
-    return {"classes_hit": float(cov.classes_hit), "class_entropy": cov.entropy, "class_kl": cov.kl_to_data,
-            "class_histogram": cov.histogram}
+    return {
+        "classes_hit": float(cov.classes_hit),
+        "class_entropy": cov.entropy,
+        "class_kl": cov.kl_to_data,
+        "class_histogram": cov.histogram,
+    }
 
 
 def _rng_devices() -> list[int]:

@@ -65,7 +65,11 @@ def began(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
 def unwrap(module: nn.Module) -> nn.Module:
     """The plain module inside a DistributedDataParallel and/or torch.compile wrapper."""
     while True:
-        inner = getattr(module, "module", None) if isinstance(module, nn.parallel.DistributedDataParallel) else getattr(module, "_orig_mod", None)
+        inner = (
+            getattr(module, "module", None)
+            if isinstance(module, nn.parallel.DistributedDataParallel)
+            else getattr(module, "_orig_mod", None)
+        )
         if inner is None:
             return module
         module = inner
@@ -84,4 +88,19 @@ def build_gan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     return G, D
 
 
-__all__ = ["ARCHS", "build_gan", "unwrap", "register_arch", "apply_spectral_norm", "ResNetGenerator", "ResNetDiscriminator", "BEGANGenerator", "BEGANDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "default_depth"]
+__all__ = [
+    "ARCHS",
+    "build_gan",
+    "unwrap",
+    "register_arch",
+    "apply_spectral_norm",
+    "ResNetGenerator",
+    "ResNetDiscriminator",
+    "BEGANGenerator",
+    "BEGANDiscriminator",
+    "DCGANGenerator",
+    "DCGANDiscriminator",
+    "MLPGenerator",
+    "MLPDiscriminator",
+    "default_depth",
+]

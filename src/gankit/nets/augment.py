@@ -22,7 +22,8 @@ def _rand(x: torch.Tensor) -> torch.Tensor:
 
 
 def color(x: torch.Tensor) -> torch.Tensor:
-    """Brightness +U[-0.5, 0.5]; saturation x U[0, 2] around the channel mean; contrast x U[0.5, 1.5] around the image mean."""
+    """Brightness +U[-0.5, 0.5]; saturation x U[0, 2] around the channel mean; contrast x U[0.5, 1.5] around
+    the image mean."""
     x = x + (_rand(x) - 0.5)
     mean_c = x.mean(dim=1, keepdim=True)
     x = (x - mean_c) * (_rand(x) * 2) + mean_c
@@ -59,7 +60,11 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     return x * mask.unsqueeze(1)
 
 
-AUGMENTS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"color": color, "translation": translation, "cutout": cutout}
+AUGMENTS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "color": color,
+    "translation": translation,
+    "cutout": cutout,
+}
 
 
 def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:

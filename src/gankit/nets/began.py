@@ -30,7 +30,13 @@ class Decoder(nn.Module):
         self.fc = nn.Linear(z_dim, width * self.base**2)
         layers: list[nn.Module] = []
         for _ in range(self.depth):  # [N, w, s, s] -> [N, w, 2s, 2s]
-            layers += [nn.Conv2d(width, width, 3, 1, 1), nn.ELU(), nn.Conv2d(width, width, 3, 1, 1), nn.ELU(), nn.Upsample(scale_factor=2.0)]
+            layers += [
+                nn.Conv2d(width, width, 3, 1, 1),
+                nn.ELU(),
+                nn.Conv2d(width, width, 3, 1, 1),
+                nn.ELU(),
+                nn.Upsample(scale_factor=2.0),
+            ]
         layers += [nn.Conv2d(width, width, 3, 1, 1), nn.ELU(), nn.Conv2d(width, channels, 3, 1, 1)]
         self.net = nn.Sequential(*layers)
 

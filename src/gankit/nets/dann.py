@@ -47,8 +47,12 @@ class ConvFeatures(nn.Module):
     def __init__(self, channels: int, width: int = 16, dropout: float = 0.1, bottleneck: int = 0):
         super().__init__()
         layers: list[nn.Module] = [
-            nn.Conv2d(channels, width, 5, stride=2, padding=2), nn.BatchNorm2d(width), nn.ReLU(),  # 28 -> 14
-            nn.Conv2d(width, 2 * width, 5, stride=2, padding=2), nn.BatchNorm2d(2 * width), nn.ReLU(),  # 14 -> 7
+            nn.Conv2d(channels, width, 5, stride=2, padding=2),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),  # 28 -> 14
+            nn.Conv2d(width, 2 * width, 5, stride=2, padding=2),
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),  # 14 -> 7
             nn.Dropout2d(dropout),
             nn.AdaptiveAvgPool2d(4),  # 7 -> 4
             nn.Flatten(),
@@ -74,7 +78,8 @@ def _relu_stack(in_dim: int, hidden: tuple[int, ...]) -> tuple[list[nn.Module], 
 
 
 class LabelPredictor(nn.Module):
-    """Features -> class logits through ``len(hidden)`` Linear+ReLU layers; ``penultimate`` gives the last hidden layer."""
+    """Features -> class logits through ``len(hidden)`` Linear+ReLU layers; ``penultimate`` gives the last
+    hidden layer."""
 
     def __init__(self, in_dim: int, num_classes: int, hidden: tuple[int, ...] = (100, 100)):
         super().__init__()
@@ -141,7 +146,15 @@ class DANNNets:
         return out
 
 
-def dann_nets(data_shape: tuple[int, ...], num_classes: int, width: int = 32, hidden: int = 100, domain_layers: int = 1, dropout: float = 0.1, bottleneck: int = 0) -> DANNNets:
+def dann_nets(
+    data_shape: tuple[int, ...],
+    num_classes: int,
+    width: int = 32,
+    hidden: int = 100,
+    domain_layers: int = 1,
+    dropout: float = 0.1,
+    bottleneck: int = 0,
+) -> DANNNets:
     """Build the DANN networks for data of ``data_shape`` (one item's shape).
 
     Args:
@@ -161,6 +174,12 @@ def dann_nets(data_shape: tuple[int, ...], num_classes: int, width: int = 32, hi
         feats = MLPFeatures(data_shape[0], hidden=width, depth=2)
         return DANNNets(feats, LabelPredictor(width, num_classes, hidden=()), DomainClassifier(width, hidden=(width,)))
     if len(data_shape) != 3 or data_shape[1] != data_shape[2] or data_shape[1] < 16:
-        raise ValueError(f"DANN nets take vectors or square images of at least 16 pixels, got shape {tuple(data_shape)}")
+        raise ValueError(
+            f"DANN nets take vectors or square images of at least 16 pixels, got shape {tuple(data_shape)}"
+        )
     feats = ConvFeatures(data_shape[0], width=width, dropout=dropout, bottleneck=bottleneck)
-    return DANNNets(feats, LabelPredictor(feats.out_dim, num_classes, hidden=(hidden, hidden)), DomainClassifier(feats.out_dim, hidden=(hidden,) * domain_layers))
+    return DANNNets(
+        feats,
+        LabelPredictor(feats.out_dim, num_classes, hidden=(hidden, hidden)),
+        DomainClassifier(feats.out_dim, hidden=(hidden,) * domain_layers),
+    )

@@ -47,14 +47,20 @@ def dcgan_init(module: nn.Module) -> None:
 class DCGANGenerator(nn.Module):
     """z (N x z_dim) -> images (N x channels x img_size x img_size) in [-1, 1]."""
 
-    def __init__(self, z_dim: int = 100, img_size: int = 64, channels: int = 3, width: int = 64, depth: int | None = None):
+    def __init__(
+        self, z_dim: int = 100, img_size: int = 64, channels: int = 3, width: int = 64, depth: int | None = None
+    ):
         super().__init__()
         depth = depth or default_depth(img_size)
         base = _base(img_size, depth)
         self.z_dim, self.img_size, self.channels = z_dim, img_size, channels
         ch = width * 2 ** (depth - 1)
         # Project z to the base resolution with a transposed conv (no FC hidden layer).
-        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim, ch, base, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(z_dim, ch, base, 1, 0, bias=False),
+            nn.BatchNorm2d(ch),
+            nn.ReLU(True),
+        ]
         for _ in range(depth - 1):  # [N, ch, s, s] -> [N, ch/2, 2s, 2s]
             layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2

@@ -29,7 +29,15 @@ class MLPGenerator(nn.Module):
     """z (N x z_dim) -> samples (N x *out_shape); ``tanh`` bounds images to [-1, 1]; the output is
     multiplied by ``scale`` (data in units of ``scale``, e.g. PacGAN's grid with means up to 4)."""
 
-    def __init__(self, z_dim: int, out_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True, scale: float = 1.0):
+    def __init__(
+        self,
+        z_dim: int,
+        out_shape: tuple[int, ...],
+        hidden: int = 256,
+        depth: int = 2,
+        tanh: bool = True,
+        scale: float = 1.0,
+    ):
         super().__init__()
         self.z_dim, self.out_shape = z_dim, tuple(out_shape)
         layers: list[nn.Module] = []
@@ -54,7 +62,9 @@ class MLPDiscriminator(nn.Module):
     (With PyTorch's default initialisation most first-layer ReLU kinks lie within ~1 of the origin: a D
     fed raw data of scale 4 cannot carve regions far out.)"""
 
-    def __init__(self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, dropout: float = 0.0, scale: float = 1.0):
+    def __init__(
+        self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 2, dropout: float = 0.0, scale: float = 1.0
+    ):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()] + ([Scale(1.0 / scale)] if scale != 1.0 else [])
         width = math.prod(in_shape)

@@ -70,7 +70,9 @@ def _init(module: nn.Module) -> None:
 class ResNetGenerator(nn.Module):
     """z (N x z_dim) -> images (N x channels x img_size x img_size) in [-1, 1]."""
 
-    def __init__(self, z_dim: int = 128, img_size: int = 32, channels: int = 3, width: int = 128, depth: int | None = None):
+    def __init__(
+        self, z_dim: int = 128, img_size: int = 32, channels: int = 3, width: int = 128, depth: int | None = None
+    ):
         super().__init__()
         depth = depth or default_depth(img_size)
         self.base, self.width, self.z_dim = _base(img_size, depth), width, z_dim

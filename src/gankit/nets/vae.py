@@ -57,7 +57,9 @@ class MLPEncoder(nn.Module):
     def __init__(self, z_dim: int, img_size: int, channels: int, width: int = 512):
         super().__init__()
         d = channels * img_size * img_size
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(d, width), nn.ReLU(True), nn.Linear(width, width), nn.ReLU(True))
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(d, width), nn.ReLU(True), nn.Linear(width, width), nn.ReLU(True)
+        )
         self.out = nn.Linear(width, 2 * z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,7 +71,13 @@ class MLPDecoder(nn.Module):
     def __init__(self, z_dim: int, img_size: int, channels: int, width: int = 512):
         super().__init__()
         self.shape = (channels, img_size, img_size)
-        self.net = nn.Sequential(nn.Linear(z_dim, width), nn.ReLU(True), nn.Linear(width, width), nn.ReLU(True), nn.Linear(width, math.prod(self.shape)))
+        self.net = nn.Sequential(
+            nn.Linear(z_dim, width),
+            nn.ReLU(True),
+            nn.Linear(width, width),
+            nn.ReLU(True),
+            nn.Linear(width, math.prod(self.shape)),
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z.view(z.shape[0], -1)).view(z.shape[0], *self.shape)

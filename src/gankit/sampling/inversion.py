@@ -38,9 +38,18 @@ class Inversion:
     known_mse: torch.Tensor  # N, the mean squared error over the known pixels alone
 
 
-def invert(decode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, z_dim: int, mask: torch.Tensor | None = None,
-           steps: int = 500, lr: float = 0.05, prior: float = 1e-3, restarts: int = 4, seed: int = 0,
-           progress: bool = False) -> Inversion:
+def invert(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    z_dim: int,
+    mask: torch.Tensor | None = None,
+    steps: int = 500,
+    lr: float = 0.05,
+    prior: float = 1e-3,
+    restarts: int = 4,
+    seed: int = 0,
+    progress: bool = False,
+) -> Inversion:
     """Latents whose images match ``x`` on the pixels where ``mask`` is 1 (all pixels when None).
 
     Args:
@@ -60,7 +69,11 @@ def invert(decode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, z_di
     n = len(x)
     mask = torch.ones_like(x) if mask is None else mask.to(x).expand_as(x)
     known = mask.flatten(1).sum(1).clamp_min(1.0)
-    targets, masks, counts = x.repeat(restarts, *[1] * (x.ndim - 1)), mask.repeat(restarts, *[1] * (x.ndim - 1)), known.repeat(restarts)
+    targets, masks, counts = (
+        x.repeat(restarts, *[1] * (x.ndim - 1)),
+        mask.repeat(restarts, *[1] * (x.ndim - 1)),
+        known.repeat(restarts),
+    )
     g = torch.Generator().manual_seed(seed)
     # one draw per restart, so that the first starts do not depend on how many follow: more restarts never end worse
     z = torch.cat([torch.randn(n, z_dim, generator=g) for _ in range(restarts)]).to(x.device).requires_grad_(True)
@@ -85,7 +98,9 @@ def invert(decode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, z_di
         return Inversion(z_best, decode(z_best), loss[pick], mse[pick])
 
 
-def inpaint(decode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, mask: torch.Tensor, z_dim: int, **kwargs) -> tuple[torch.Tensor, Inversion]:
+def inpaint(
+    decode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, mask: torch.Tensor, z_dim: int, **kwargs
+) -> tuple[torch.Tensor, Inversion]:
     """Fill the pixels of ``x`` where ``mask`` is 0 from G: returns (mask * x + (1 - mask) * G(z), the inversion)."""
     inv = invert(decode, x, z_dim, mask=mask, **kwargs)
     mask = mask.to(x).expand_as(x)
@@ -99,14 +114,20 @@ def make_mask(kind: str, shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
     if kind == "none":
         return torch.ones(1, *shape)
     if len(shape) != 3:
-        raise UserError(f"mask '{kind}': masks other than none are for images (C x H x W), not data of shape {tuple(shape)}")
+        raise UserError(
+            f"mask '{kind}': masks other than none are for images (C x H x W), not data of shape {tuple(shape)}"
+        )
     c, h, w = shape
     mask = torch.ones(1, c, h, w)
     if kind == "center":
         mask[..., h // 4 : h - h // 4, w // 4 : w - w // 4] = 0
     elif kind in ("left", "right", "top", "bottom"):
-        region = {"left": (slice(None), slice(0, w // 2)), "right": (slice(None), slice(w // 2, None)),
-                  "top": (slice(0, h // 2), slice(None)), "bottom": (slice(h // 2, None), slice(None))}[kind]
+        region = {
+            "left": (slice(None), slice(0, w // 2)),
+            "right": (slice(None), slice(w // 2, None)),
+            "top": (slice(0, h // 2), slice(None)),
+            "bottom": (slice(h // 2, None), slice(None)),
+        }[kind]
         mask[..., region[0], region[1]] = 0
     elif kind.startswith("random:"):
         try:

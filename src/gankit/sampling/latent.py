@@ -30,7 +30,9 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor | float, eps: floa
     sin((1 - t) w) / sin w * z0 + sin(t w) / sin w * z1 with w the angle between them (Shoemake 1985).
     Nearly parallel vectors (sin w < ``eps``) fall back to the straight line."""
     t = torch.as_tensor(t, dtype=z0.dtype, device=z0.device)
-    cos = (z0 * z1).sum(-1, keepdim=True) / (z0.norm(dim=-1, keepdim=True) * z1.norm(dim=-1, keepdim=True)).clamp_min(eps)
+    cos = (z0 * z1).sum(-1, keepdim=True) / (z0.norm(dim=-1, keepdim=True) * z1.norm(dim=-1, keepdim=True)).clamp_min(
+        eps
+    )
     omega = torch.acos(cos.clamp(-1.0, 1.0))
     sin = torch.sin(omega)
     parallel = sin < eps
@@ -59,5 +61,7 @@ def latent_arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torc
     that separates A from B, added to C (Radford et al. 2016, sec. 6.3.2)."""
     for name, group in (("a", a), ("b", b), ("c", c)):
         if group.ndim != 2 or len(group) == 0:
-            raise UserError(f"latent group {name}: expected a non-empty K x z_dim tensor, got shape {tuple(group.shape)}")
+            raise UserError(
+                f"latent group {name}: expected a non-empty K x z_dim tensor, got shape {tuple(group.shape)}"
+            )
     return a.mean(0) - b.mean(0) + c.mean(0)

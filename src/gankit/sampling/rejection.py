@@ -35,7 +35,9 @@ def drs_scores(logits: torch.Tensor, max_logit: float | torch.Tensor, eps: float
     return d - torch.log1p(-torch.exp(d - eps))
 
 
-def drs_accept_prob(logits: torch.Tensor, max_logit: float | torch.Tensor, gamma: float | torch.Tensor = 0.0, eps: float = 1e-6) -> torch.Tensor:
+def drs_accept_prob(
+    logits: torch.Tensor, max_logit: float | torch.Tensor, gamma: float | torch.Tensor = 0.0, eps: float = 1e-6
+) -> torch.Tensor:
     """DRS acceptance probabilities sigmoid(F(x)) for D's logits (Azadi et al. 2019, eq. 8).
 
     Args:
@@ -61,7 +63,16 @@ def calibrate_discriminator(method, batches: Iterator, steps: int = 500, lr: flo
 
 
 @torch.no_grad()
-def rejection_sample(method, n: int, *, seed: int = 0, keep_quantile: float | None = None, burn_in: int = 10_000, batch: int = 4096, max_rounds: int = 1000) -> tuple[torch.Tensor, float]:
+def rejection_sample(
+    method,
+    n: int,
+    *,
+    seed: int = 0,
+    keep_quantile: float | None = None,
+    burn_in: int = 10_000,
+    batch: int = 4096,
+    max_rounds: int = 1000,
+) -> tuple[torch.Tensor, float]:
     """``n`` samples of a GAN filtered by DRS, and the acceptance rate.
 
     Args:

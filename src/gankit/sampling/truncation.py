@@ -24,8 +24,12 @@ import torch
 from gankit.errors import UserError
 
 
-def jacobian_norms(sample: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, probes: int | None = None,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+def jacobian_norms(
+    sample: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    probes: int | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """||dG/dz||_F at each latent of ``z`` (N x z_dim) for a per-sample map ``sample`` (e.g. ``method.sample``).
 
     Args:
@@ -54,9 +58,16 @@ def jacobian_norms(sample: Callable[[torch.Tensor], torch.Tensor], z: torch.Tens
     return squared.sqrt()
 
 
-def truncated_latents(sample: Callable[[torch.Tensor], torch.Tensor], n: int, z_dim: int, ratio: float,
-                      seed: int = 0, device: str | torch.device = "cpu", probes: int | None = None,
-                      chunk: int = 1024) -> torch.Tensor:
+def truncated_latents(
+    sample: Callable[[torch.Tensor], torch.Tensor],
+    n: int,
+    z_dim: int,
+    ratio: float,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    probes: int | None = None,
+    chunk: int = 1024,
+) -> torch.Tensor:
     """``n`` latents of JBT: of ceil(n / (1 - ratio)) standard normal candidates, the ``n`` where
     ``sample``'s Jacobian norm is smallest (the ``ratio`` fraction with the largest norms is dropped).
 

@@ -4,4 +4,13 @@ from gankit.train.checkpoint import Checkpoint, find_checkpoint, load_checkpoint
 from gankit.train.loop import TrainResult, train_run
 from gankit.train.rundir import MetricsLog, RunDir
 
-__all__ = ["Checkpoint", "MetricsLog", "RunDir", "TrainResult", "find_checkpoint", "load_checkpoint", "save_checkpoint", "train_run"]
+__all__ = [
+    "Checkpoint",
+    "MetricsLog",
+    "RunDir",
+    "TrainResult",
+    "find_checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+    "train_run",
+]

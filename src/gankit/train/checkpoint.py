@@ -76,7 +76,9 @@ class Checkpoint:
         return {k[len(prefix) :]: v for k, v in self.weights.items() if k.startswith(prefix)}
 
 
-def save_checkpoint(folder: str | Path, step: int, modules: dict[str, nn.Module], state: dict[str, Any], keep: int = 2) -> Path:
+def save_checkpoint(
+    folder: str | Path, step: int, modules: dict[str, nn.Module], state: dict[str, Any], keep: int = 2
+) -> Path:
     """Write a checkpoint of ``modules`` and ``state`` for ``step`` under ``folder``; keep the newest ``keep``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,7 +86,11 @@ def save_checkpoint(folder: str | Path, step: int, modules: dict[str, nn.Module]
     tmp = folder / f".tmp_step_{step:08d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    weights = {f"{name}.{k}": v.detach().cpu().contiguous().clone() for name, m in modules.items() for k, v in m.state_dict().items()}
+    weights = {
+        f"{name}.{k}": v.detach().cpu().contiguous().clone()
+        for name, m in modules.items()
+        for k, v in m.state_dict().items()
+    }
     save_file(weights, tmp / WEIGHTS)
     tensors: dict[str, torch.Tensor] = {}
     tree = _encode({"step": step, **state}, tensors, "state")

@@ -58,7 +58,8 @@ class TrainContext:
     def for_data(
         cls, data: TensorData, batch_size: int, steps: int = 1, seed: int = 0, device: str = "cpu"
     ) -> TrainContext:
-        """A one-process context over one dataset (the ``train`` part): for experiments that drive ``step()`` themselves."""
+        """A one-process context over one dataset (the ``train`` part): for experiments that drive ``step()``
+        themselves."""
         return cls(RunData({"train": data}), torch.device(device), batch_size, steps, seed)
 
     def stream(

@@ -39,7 +39,10 @@ class Speed:
     def describe(self) -> str:
         amp = {None: "off", torch.bfloat16: "bf16", torch.float16: "fp16+scaler"}[self.amp]
         on = lambda b: "on" if b else "off"  # noqa: E731
-        return f"amp={amp} channels_last={on(self.channels_last)} compile={on(self.compile)} data_on_device={on(self.data_on_device)}"
+        return (
+            f"amp={amp} channels_last={on(self.channels_last)} compile={on(self.compile)} "
+            f"data_on_device={on(self.data_on_device)}"
+        )
 
 
 def _switch(value: str | bool, default: bool, key: str) -> bool:

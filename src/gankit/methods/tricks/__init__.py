@@ -55,21 +55,50 @@ from gankit.losses import GANLoss
 # The registry fills in as these are imported: base first, then D's side, then G's side (the hooks' order).
 from gankit.methods.tricks.base import TRICKS, Regulariser, Trick, register_trick
 from gankit.methods.tricks.d_side import (
-    BEGANEquilibrium, Consistency, DiffAugment, GradientPenalty, InstanceNoise, LabelSmoothing, VirtualBatchNormTrick,
-    WassersteinEstimate, WeightClipping,
+    BEGANEquilibrium,
+    Consistency,
+    DiffAugment,
+    GradientPenalty,
+    InstanceNoise,
+    LabelSmoothing,
+    VirtualBatchNormTrick,
+    WassersteinEstimate,
+    WeightClipping,
 )
 from gankit.methods.tricks.g_side import (
-    EMA, FeatureMatching, HistoricalAverage, HistoricalAveraging, d_features, ema_decay_at, ema_update,
+    EMA,
+    FeatureMatching,
+    HistoricalAverage,
+    HistoricalAveraging,
+    d_features,
+    ema_decay_at,
+    ema_update,
 )
 
 __all__ = [
-    "TRICKS", "Regulariser", "Trick", "register_trick",
-    "BEGANEquilibrium", "Consistency", "DiffAugment", "GradientPenalty", "InstanceNoise", "LabelSmoothing",
-    "VirtualBatchNormTrick", "WassersteinEstimate", "WeightClipping",
-    "EMA", "FeatureMatching", "HistoricalAverage", "HistoricalAveraging", "d_features", "ema_decay_at", "ema_update",
-    "Tricks", "NO_TRICKS",
+    "TRICKS",
+    "Regulariser",
+    "Trick",
+    "register_trick",
+    "BEGANEquilibrium",
+    "Consistency",
+    "DiffAugment",
+    "GradientPenalty",
+    "InstanceNoise",
+    "LabelSmoothing",
+    "VirtualBatchNormTrick",
+    "WassersteinEstimate",
+    "WeightClipping",
+    "EMA",
+    "FeatureMatching",
+    "HistoricalAverage",
+    "HistoricalAveraging",
+    "d_features",
+    "ema_decay_at",
+    "ema_update",
+    "Tricks",
+    "NO_TRICKS",
 ]
-
 
 
 # ---------------------------------------------------------------------------- the composite
