@@ -144,3 +144,45 @@ def test_a_plain_namespace_config_works_too():
     cfg = SimpleNamespace(arch="mlp", z_dim=8, g_width=8, d_width=8, depth=1, data_scale=1.0)
     G = conditional_generator(cfg, (2,), 3, embed_dim=2)
     assert G(torch.randn(5, 8), torch.zeros(5, dtype=torch.long)).shape == (5, 2) and cfg.z_dim == 8
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "resnet"])
+def test_cbn_generator_conditions_every_batch_norm_and_depends_on_the_label(arch):
+    torch.manual_seed(0)
+    cfg = _model(arch)
+    G = conditional_generator(cfg, (1, 28, 28), K, embed_dim=4, mode="batchnorm")
+    plain = [m for m in G.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+    assert plain and all(not m.affine for m in plain)  # every norm lost its own scale and shift ...
+    assert len(G.norms) == len(plain)  # ... to a per-class one
+    assert G.G.net[0].in_channels == 8 if arch == "dcgan" else True  # z alone: no embedding concatenated
+    G.eval()
+    z = torch.randn(1, 8).expand(K, 8)
+    x = G(z, torch.arange(K))
+    assert x.shape == (K, 1, 28, 28)
+    assert (x[1:] - x[:1]).abs().amax(dim=(1, 2, 3)).min() > 1e-4  # each class gives another image
+    assert all(norm.e is None for norm in G.norms)  # no embedding left behind for the next call
+
+
+def test_conditional_batch_norm_scales_and_shifts_by_linear_maps_of_the_embedding():
+    from gankit.nets.conditional import ConditionalBatchNorm
+
+    norm = ConditionalBatchNorm(nn.BatchNorm2d(2), embed_dim=3)
+    with torch.no_grad():
+        norm.gain.weight.copy_(torch.tensor([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]))  # gamma - 1 = (e0, 2 e1)
+        norm.bias.weight.copy_(torch.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]]))  # beta = (e2, -e2)
+    h = torch.randn(4, 2, 3, 3)
+    norm.e = torch.tensor([[1.0, 1.0, 0.5]]).expand(4, 3)  # gamma = (2, 3), beta = (0.5, -0.5)
+    mean, var = h.mean(dim=(0, 2, 3), keepdim=True), h.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    expected = (h - mean) / torch.sqrt(var + 1e-5) * torch.tensor([2.0, 3.0]).view(1, 2, 1, 1)
+    expected = expected + torch.tensor([0.5, -0.5]).view(1, 2, 1, 1)
+    assert_close(norm(h), expected, atol=1e-5, rtol=1e-5)
+    norm.e = None
+    with pytest.raises(RuntimeError, match="without a class embedding"):
+        norm(h)
+
+
+def test_cbn_needs_a_generator_with_batch_norm():
+    with pytest.raises(ValueError, match="no batch norm"):
+        conditional_generator(_model("mlp"), (2,), 3, embed_dim=4, mode="batchnorm")
+    with pytest.raises(ValueError, match="unknown conditioning of G"):
+        conditional_generator(_model("mlp"), (2,), 3, embed_dim=4, mode="film")

@@ -8,7 +8,8 @@ both see the class y, and the minimax game of Goodfellow et al. 2014 is played p
         sample m noise samples z and m labels y' ~ U{0, ..., K-1}
         update G by descending J_G(D(G(z, y'), y'))                   [+ AC-GAN: -L_C on the fakes]; D frozen
 
-G(z, y) = G'(concat(z, embed(y))) around any registered G (:mod:`gankit.nets.conditional`). How D uses y is
+G(z, y) is any registered G' with y fed in by ``cgan.g_conditioning``: ``concat`` (G'(concat(z, embed(y))))
+or ``batchnorm`` (conditional batch norm in every block; :mod:`gankit.nets.conditional`). How D uses y is
 ``cgan.d_conditioning``: ``concat`` (one-hot label maps as extra input channels; Mirza & Osindero 2014),
 ``projection`` (logit + <embed(y), phi(x)>; Miyato & Koyama 2018) or ``acgan`` (an unconditional D with an
 auxiliary classifier, Odena et al. 2017; its class terms weighted by ``cgan.aux_weight``,
@@ -49,8 +50,9 @@ PREVIEW_PER_CLASS = 10  # samples in each row of the preview grid
 class CGANConfig(Section):
     """The class-conditional GAN (method: cgan); G and D are model.*, the adversarial loss gan.loss."""
 
+    g_conditioning: Literal["concat", "batchnorm"] = "concat"  # how G sees the class
     d_conditioning: Literal["concat", "projection", "acgan"] = "projection"  # how D sees the class
-    embed_dim: int = Field(16, gt=0)  # size of G's label embedding, concatenated with z
+    embed_dim: int = Field(16, gt=0)  # g_conditioning=concat: size of G's label embedding, concatenated with z
     aux_weight: float = Field(1.0, ge=0)  # acgan: weight of the class terms in both players' losses
 
 
@@ -79,6 +81,8 @@ def check_cgan(cfg: RunConfig) -> None:
     for key, (is_on, why) in _REFUSED.items():
         if is_on(g):
             raise ValueError(f"{key}: not supported by method cgan ({why}); it supports {_SUPPORTED}")
+    if c.g_conditioning == "batchnorm" and model.arch == "mlp":
+        raise ValueError("cgan.g_conditioning=batchnorm: the mlp generator has no batch norm (use concat)")
     if c.aux_weight != 1.0 and c.d_conditioning != "acgan":
         raise ValueError(f"cgan.aux_weight: only d_conditioning=acgan has class terms (got {c.d_conditioning})")
 
@@ -171,7 +175,8 @@ class CGAN:
         self.device, self.spec = device, spec
         self.classes, self.num_classes = spec.classes, spec.num_classes
         self.z_dim, self.aux_weight = cfg.model.z_dim, c.aux_weight
-        self.G = conditional_generator(cfg.model, spec.shape, self.num_classes, c.embed_dim).to(device)
+        G = conditional_generator(cfg.model, spec.shape, self.num_classes, c.embed_dim, c.g_conditioning)
+        self.G = G.to(device)
         try:
             D = conditional_discriminator(cfg.model, spec.shape, self.num_classes, c.d_conditioning)
         except ValueError as e:  # a future arch without features
@@ -315,7 +320,7 @@ SMOKE = [
     sections={"model": ModelConfig, "gan": GANConfig, "optim": OptimConfig, "cgan": CGANConfig},
     check=check_cgan,
     smoke=SMOKE,
-    label=lambda cfg: f"cgan-{cfg.cgan.d_conditioning}",
+    label=lambda cfg: f"cgan-{cfg.cgan.d_conditioning}" + ("-cbn" if cfg.cgan.g_conditioning == "batchnorm" else ""),
 )
 def build(cfg, spec: DataSpec, device: torch.device) -> CGAN:
     return CGAN(cfg, spec, device)

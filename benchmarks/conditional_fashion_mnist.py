@@ -1,0 +1,166 @@
+"""Class-conditional GANs on Fashion-MNIST: how G and D see the class, at one budget.
+
+Trains the preset ``cgan-fashion-mnist`` (the default DCGAN's nets and optimiser) in each variant of
+``cgan.g_conditioning`` x ``cgan.d_conditioning`` below, then scores each run with ``gankit.evaluate``
+against the test split: the shipped Fashion-MNIST classifier's accuracy on the requested class, intra-class
+FID (per class, mean over the ten) and FID of the class-balanced mix, both in that classifier's features
+(the dataset's default extractor, not Inception: compare rows of this table, not with papers).
+Writes ``results.json`` and ``table.md`` to ``--out`` and prints the JSON.
+
+    python benchmarks/conditional_fashion_mnist.py --quick     # 1,500 steps a row: under 20 minutes on 2 cores
+    python benchmarks/conditional_fashion_mnist.py             # the preset's 3,500 steps a row
+    python benchmarks/conditional_fashion_mnist.py --only projection,cbn --seeds 0 1 2
+
+A run directory that exists already (``--out``/runs/ROW-seedS) is scored again, not retrained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
+
+import torch  # noqa: E402
+
+import gankit  # noqa: E402
+from gankit.config import load_config  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str  # --only name
+    label: str  # the table's first column
+    overrides: tuple[str, ...]  # on top of the preset
+
+
+ROWS = [
+    Row("concat", "G concat, D concat (Mirza & Osindero 2014)", ("cgan.d_conditioning=concat",)),
+    Row("projection", "G concat, D projection (Miyato & Koyama 2018)", ("cgan.d_conditioning=projection",)),
+    Row("acgan", "G concat, AC-GAN D (Odena et al. 2017)", ("cgan.d_conditioning=acgan",)),
+    Row(
+        "cbn",
+        "G conditional BN, D projection",
+        ("cgan.g_conditioning=batchnorm", "cgan.d_conditioning=projection"),
+    ),
+]
+PRESET = "cgan-fashion-mnist"
+
+
+def train_and_score(row: Row, seed: int, args) -> dict:
+    run_dir = Path(args.out) / "runs" / f"{row.key}-seed{seed}"
+    overrides = [*row.overrides, f"train.seed={seed}", f"train.steps={args.steps}", "train.checkpoint_every=100000"]
+    timing = run_dir / "train_seconds.json"
+    if not (run_dir / "checkpoints").is_dir():  # trained by an earlier invocation: score it again
+        seconds = gankit.train(load_config(PRESET, overrides), run_dir, progress=args.progress).seconds
+        timing.write_text(json.dumps({"seconds": seconds, "hardware": hardware()}))
+    seconds = json.loads(timing.read_text())["seconds"] if timing.is_file() else None
+    if args.train_only:
+        return {"row": row.key, "seed": seed, "steps": args.steps, "train_seconds": seconds}
+    t0 = time.monotonic()
+    scores = gankit.evaluate(
+        run_dir, "fashion-mnist:test", n=args.samples, metrics=["fid", "conditional"], seed=seed, progress=False
+    )
+    out = {
+        "row": row.key,
+        "seed": seed,
+        "steps": args.steps,
+        "train_seconds": seconds,
+        "eval_seconds": time.monotonic() - t0,
+        **{k: scores[k] for k in ("class_accuracy", "intra_fid", "fid", "intra_fid_by_class") if k in scores},
+    }
+    print(json.dumps({k: v for k, v in out.items() if k != "intra_fid_by_class"}), file=sys.stderr, flush=True)
+    return out
+
+
+def _fmt(values: list[float], digits: int) -> str:
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def markdown_table(results: list[dict], rows: list[Row], args, minutes: float, hardware: str) -> str:
+    lines = [
+        f"Fashion-MNIST, preset `{PRESET}` at {args.steps} G steps a row, seeds {args.seeds}; {args.samples} "
+        f"class-balanced samples against the test split; {minutes:.1f} min wall clock on {hardware}.",
+        "Class accuracy: the shipped Fashion-MNIST classifier (92.3% on real test images) on the requested class. "
+        "FIDs in that classifier's features (not Inception): compare rows, not papers.",
+        "",
+        "| variant | overrides | class accuracy | intra-class FID | FID |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        rs = [r for r in results if r["row"] == row.key]
+        acc = _fmt([r["class_accuracy"] for r in rs if "class_accuracy" in r], 3)
+        intra = _fmt([r["intra_fid"] for r in rs if "intra_fid" in r], 2)
+        fid = _fmt([r["fid"] for r in rs if "fid" in r], 2)
+        lines.append(f"| {row.label} | `{' '.join(row.overrides)}` | {acc} | {intra} | {fid} |")
+    return "\n".join(lines) + "\n"
+
+
+def hardware() -> str:
+    model = "cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="1,500 G steps a row (default: the preset's 3,500)")
+    p.add_argument("--only", default="", help=f"comma-separated rows (default all: {','.join(r.key for r in ROWS)})")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--steps", type=int, default=None, help="G steps a row (overrides --quick)")
+    p.add_argument("--samples", type=int, default=10_000, help="samples scored per run (default 10000)")
+    p.add_argument("--out", default=None, help="default benchmarks/results/conditional[-quick]")
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("--train-only", action="store_true", help="train the runs, score nothing (score them later)")
+    args = p.parse_args(argv)
+    args.steps = args.steps or (1500 if args.quick else 3500)
+    args.out = args.out or str(ROOT / "benchmarks" / "results" / ("conditional-quick" if args.quick else "conditional"))
+    keys = [k for k in args.only.split(",") if k] or [r.key for r in ROWS]
+    unknown = set(keys) - {r.key for r in ROWS}
+    if unknown:
+        p.error(f"--only: unknown rows {sorted(unknown)}")
+    rows = [r for r in ROWS if r.key in keys]
+
+    start = time.monotonic()
+    results = [train_and_score(row, seed, args) for row in rows for seed in args.seeds]
+    if args.train_only:
+        print(json.dumps(results, indent=2))
+        return {"results": results}
+    minutes = (time.monotonic() - start) / 60
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown_table(results, rows, args, minutes, hardware())
+    (out / "table.md").write_text(table)
+    summary = {
+        "benchmark": "conditional_fashion_mnist",
+        "steps": args.steps,
+        "hardware": hardware(),
+        "minutes": minutes,
+        "results": results,
+    }
+    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+    print(table, file=sys.stderr)
+    return summary
+
+
+if __name__ == "__main__":
+    main()
