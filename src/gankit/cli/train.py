@@ -22,6 +22,12 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--minutes", type=float, metavar="M", help="stop (with a checkpoint) after M minutes (train.minutes)"
     )
+    p.add_argument(
+        "--labels-per-class",
+        type=int,
+        metavar="N",
+        help="method ssgan: labelled images per class, the rest unlabelled (ssgan.labels_per_class)",
+    )
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR up to its (possibly new) step budget")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides")
@@ -34,7 +40,14 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         extra.append(f"train.steps={args.steps}")
     if args.minutes is not None:
         extra.append(f"train.minutes={args.minutes}")
+    if args.labels_per_class is not None:
+        extra.append(f"ssgan.labels_per_class={args.labels_per_class}")
     return extra
+
+
+def _check_labels_per_class(method: str) -> None:
+    if method != "ssgan":
+        raise UserError(f"--labels-per-class: only method ssgan has labelled and unlabelled images (this is {method})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,8 +56,12 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.config or args.run_dir:
             raise UserError("--resume DIR continues the run in DIR with its own config; drop --config/--run-dir")
+        if args.labels_per_class is not None:
+            _check_labels_per_class(gankit.run_config(args.resume).method)
         result = gankit.resume(args.resume, _overrides(args), progress=not args.no_progress)
     else:
+        if args.labels_per_class is not None:  # before the override meets a config without an ssgan section
+            _check_labels_per_class(gankit.load_config(args.config, list(args.overrides)).method)
         cfg = gankit.load_config(args.config, _overrides(args))
         result = gankit.train(cfg, args.run_dir, progress=not args.no_progress)
     if os.environ.get("RANK", "0") != "0":  # under torchrun: one summary, from the process that wrote the run

@@ -62,6 +62,13 @@ class TrainContext:
         themselves."""
         return cls(RunData({"train": data}), torch.device(device), batch_size, steps, seed)
 
+    def add_part(self, name: str, data: TensorData) -> None:
+        """Add a data part that a method carves from the loaded ones (the semi-supervised GAN's labelled subset),
+        so that :meth:`stream` can take it. The caller's :class:`RunData` is left as it was."""
+        if name in self.data.parts:
+            raise ValueError(f"a data part named '{name}' exists already")
+        self.data = RunData({**self.data.parts, name: data}, self.data.main)
+
     def stream(
         self, part: str = "train", batch_size: int | None = None, *, seed: int | None = None, name: str | None = None
     ) -> BatchStream:
