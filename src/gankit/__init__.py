@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from gankit.api import (
+    cas,
     evaluate,
     interpolate,
     invert,
@@ -16,6 +17,7 @@ from gankit.api import (
 )  # noqa: E402
 
 __all__ = [
+    "cas",
     "evaluate",
     "interpolate",
     "invert",

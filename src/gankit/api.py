@@ -82,7 +82,7 @@ def sample(
     from gankit.sampling.truncation import truncated_latents
 
     method, cfg = load_generator(run_dir, device)
-    k = None if cls is None else _class_index(tuple(getattr(method, "classes", ())), cls, f"{cfg.method} run {run_dir}")
+    k = _fixed_class(method, cfg, run_dir, cls)
 
     def draw(z: torch.Tensor) -> torch.Tensor:  # every sample of class k when one is asked for
         return method.sample(z) if k is None else method.sample(z, torch.full((len(z),), k, dtype=torch.long))
@@ -95,6 +95,13 @@ def sample(
     else:
         z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
     return torch.cat([draw(zb) for zb in z.split(256)]).cpu()
+
+
+def _fixed_class(method, cfg: RunConfig, run_dir: str | Path, cls: int | str | None) -> int | None:
+    """The index of class ``cls`` of a run's generator (None when no class is asked for); see :func:`_class_index`."""
+    if cls is None:
+        return None
+    return _class_index(tuple(getattr(method, "classes", None) or ()), cls, f"{cfg.method} run {run_dir}")
 
 
 def _class_key(name: str) -> str:
@@ -125,17 +132,28 @@ def _class_index(classes: tuple[str, ...], cls: int | str, what: str) -> int:
 
 
 def interpolate(
-    run_dir: str | Path, rows: int = 8, steps: int = 10, mode: str = "slerp", seed: int = 0, device: str = "cpu"
+    run_dir: str | Path,
+    rows: int = 8,
+    steps: int = 10,
+    mode: str = "slerp",
+    seed: int = 0,
+    device: str = "cpu",
+    cls: int | str | None = None,
 ) -> torch.Tensor:
     """``rows`` latent interpolations of ``steps`` samples each (``rows * steps`` samples, row after row)
     between random pairs of latents, reproducible by ``seed``; ``mode`` is ``slerp`` (default: keeps the
     latent norm G was trained on) or ``lerp``. See :mod:`gankit.sampling.latent`; save with
-    ``save_samples(x, "walk.png", nrow=steps)``."""
+    ``save_samples(x, "walk.png", nrow=steps)``.
+
+    ``cls``: for a class-conditional run, walk with this class fixed (an index or a name, as for
+    :func:`sample`), so only z changes along a row; without it such a run's samples cycle through the classes.
+    """
     from gankit.sampling.latent import interpolation_latents
 
-    method, _ = load_generator(run_dir, device)
+    method, cfg = load_generator(run_dir, device)
+    k = _fixed_class(method, cfg, run_dir, cls)
     z = interpolation_latents(rows, steps, method.z_dim, mode, seed)
-    return torch.cat([method.sample(zb) for zb in z.split(256)]).cpu()
+    return torch.cat([method.sample(zb) if k is None else method.sample(zb, k) for zb in z.split(256)]).cpu()
 
 
 def invert(
@@ -149,6 +167,7 @@ def invert(
     seed: int = 0,
     device: str = "cpu",
     progress: bool = False,
+    cls: int | str | None = None,
 ) -> dict:
     """Find latents whose images match ``images`` (N x C x H x W in [-1, 1]) on the pixels that ``mask``
     keeps, and fill the rest from G: inversion (``mask="none"``) and inpainting (``center``, ``left``,
@@ -158,12 +177,17 @@ def invert(
     (G(z)), ``filled`` (known pixels kept, hidden ones from G), ``z``, and per image ``known_mse``,
     ``hidden_mse`` (filled against the original on the hidden pixels) and ``hidden_mse_mean_fill`` (the
     same for a fill with the mean of the known pixels: the baseline G should beat).
+
+    ``cls``: for a class-conditional run, search the latents of G(., y) with the class y fixed (an index or a
+    name, as for :func:`sample`); without it such a run's images cycle through the classes.
     """
     from gankit.sampling.inversion import inpaint, make_mask
 
-    method, _ = load_generator(run_dir, device)
+    method, cfg = load_generator(run_dir, device)
+    k = _fixed_class(method, cfg, run_dir, cls)
     if not hasattr(method, "decode"):
         raise UserError(f"{run_dir}: this run's model has no differentiable generator to invert")
+    decode = method.decode if k is None else (lambda z: method.decode(z, k))
     x = images.to(device)
     with torch.no_grad():
         out_shape = method.sample(torch.zeros(1, method.z_dim, device=device)).shape[1:]
@@ -171,7 +195,7 @@ def invert(
         raise UserError(f"images of shape {tuple(x.shape[1:])} do not match the generator's output {tuple(out_shape)}")
     m = make_mask(mask, tuple(x.shape[1:]), seed=seed).to(device).expand_as(x)
     filled, inv = inpaint(
-        method.decode,
+        decode,
         x,
         m,
         method.z_dim,
@@ -224,6 +248,15 @@ def evaluate(source, against: str = "fashion-mnist:test", **kwargs) -> dict:
     return _evaluate(source, against, **kwargs)
 
 
+def cas(run_dir: str | Path, **settings) -> dict:
+    """Classification Accuracy Score of a class-conditional run (Ravuri & Vinyals 2019): see
+    :func:`gankit.cas_score.cas` (``mix``, ``n``, ``epochs``, ``seed``, ``json_path``, ``progress``) and
+    docs/conditional.md."""
+    from gankit.cas_score import cas as _cas
+
+    return _cas(run_dir, **settings)
+
+
 def adapt(source: str, target: str, out: str | Path | None = None, **settings):
     """Domain adaptation: source only, subspace alignment, DANN and target only on a domain pair.
 
@@ -247,5 +280,6 @@ __all__ = [
     "invert",
     "save_samples",
     "evaluate",
+    "cas",
     "adapt",
 ]

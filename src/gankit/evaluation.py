@@ -19,6 +19,7 @@ import torch
 from gankit.data.fashion_mnist import cache_dir
 from gankit.errors import UserError
 from gankit.images import from_uint8
+from gankit.metrics.conditional import balanced_labels, score_conditional_samples
 from gankit.metrics.extractors import default_extractor, extract, get_extractor
 from gankit.metrics.memorisation import memorisation
 from gankit.metrics.reference import parse_against, reference_features
@@ -27,7 +28,9 @@ from gankit.train.restore import load_generator
 
 # Memorisation is no score on features (it needs the images, the training split and writes a grid), so it
 # stays an extra of ``gankit evaluate`` next to the registry's scores; its headline number has a direction.
-EXTRAS = ("memorisation",)
+# So are the conditional scores (class accuracy, intra-class FID): they need the labels the samples were
+# drawn with and those of the real images (:mod:`gankit.metrics.conditional`).
+EXTRAS = ("memorisation", "conditional")
 METRICS = (*SCORES, *EXTRAS)
 DEFAULT_METRICS = METRICS
 register_direction("memorisation_fraction", False)  # about 1 for a generator that copies its training set
@@ -48,11 +51,14 @@ def load_npz(path: str | Path) -> torch.Tensor:
     return from_uint8(a)
 
 
-def _generator_batches(method, n: int, seed: int, batch_size: int = 500) -> Iterator[torch.Tensor]:
+def _generator_batches(
+    method, n: int, seed: int, labels: torch.Tensor | None = None, batch_size: int = 500
+) -> Iterator[torch.Tensor]:
+    """``n`` samples in batches, from seeded latents; of the classes ``labels`` for a conditional generator."""
     g = torch.Generator().manual_seed(seed)
     for start in range(0, n, batch_size):
         z = torch.randn(min(batch_size, n - start), method.z_dim, generator=g)
-        yield method.sample(z).cpu()
+        yield (method.sample(z) if labels is None else method.sample(z, labels[start : start + len(z)])).cpu()
 
 
 def load_source(source: str | Path, n: int, seed: int = 0) -> tuple[str, torch.Tensor | None, Path | None]:
@@ -90,8 +96,9 @@ def evaluate(
         against: ``DATASET[:SPLIT]`` (split default ``test``).
         extractor: feature extractor name or TorchScript path (default: the dataset's classifier, else inception).
         n: number of generated samples, and of real images of the split (at most the split's size).
-        metrics: any of ``fid kid is pr dc classes memorisation`` (default: all; the scores of
-            :mod:`gankit.metrics.scoring`, and memorisation).
+        metrics: any of ``fid kid is pr dc classes memorisation conditional`` (default: all; the scores of
+            :mod:`gankit.metrics.scoring`, memorisation, and for a class-conditional run the scores of
+            :mod:`gankit.metrics.conditional`; skipped silently for other sources unless asked for by name).
         out_dir: where the memorisation grid goes (default: ``<run>/eval`` or ``./eval``).
         json_path: also write the results as JSON here.
         seed: seed of the latent draws and of the real subset.
@@ -101,7 +108,8 @@ def evaluate(
         A dict of results: ``source``, ``against``, ``extractor``, ``n_fake``, ``n_real``, the scores' keys
         (``fid``, ``kid``/``kid_std``, ``is``/``is_std``, ``precision``, ``recall``, ``density``,
         ``coverage``, ``classes_hit``, ``class_entropy``, ``class_kl``, ``class_histogram``), the
-        ``memorisation_*`` keys, ``seconds``, and ``note`` when something was skipped.
+        ``memorisation_*`` keys, ``class_accuracy``, ``intra_fid`` and ``intra_fid_by_class`` (a dict)
+        for a class-conditional run, ``seconds``, and ``note`` when something was skipped.
     """
     t0 = time.monotonic()
     names = check_names(metrics or DEFAULT_METRICS, extra=EXTRAS)
@@ -111,10 +119,12 @@ def evaluate(
     kind, images, run_dir = load_source(source, n, seed)  # bad inputs fail before any slow work
     method = load_generator(run_dir)[0] if kind == "run" else None  # (a run without a generator fails here too)
     ex = get_extractor(extractor or default_extractor(dataset))
+    classes = tuple(getattr(method, "classes", None) or ())  # a class-conditional generator has names
+    labels = balanced_labels(n, len(classes)) if classes else None  # every class equally often, said explicitly
 
-    real_f, real_p, _ = reference_features(dataset, split, ex, n, seed=seed, progress=progress)
+    real_f, real_p, real_idx = reference_features(dataset, split, ex, n, seed=seed, progress=progress)
     if kind == "run":
-        batches = _generator_batches(method, n, seed)
+        batches = _generator_batches(method, n, seed, labels)
         kept: list[torch.Tensor] = []
 
         def keep(it):  # keep the images for the memorisation check while extracting
@@ -141,6 +151,17 @@ def evaluate(
     if "memorisation" in names:
         out_dir = Path(out_dir) if out_dir else (run_dir / "eval" if run_dir else Path("eval"))
         _update(res, _memorisation(images, dataset, ex, fake_f, out_dir))
+    if "conditional" in names and (classes or metrics):  # asked for by name: say why there is nothing
+        if not classes:
+            _update(res, {"note": f"conditional skipped: the {kind} is not a class-conditional generator"})
+        else:
+            try:
+                cond = score_conditional_samples(
+                    images, labels, classes, dataset, split, ex, fake_f, fake_p, real_f, real_idx
+                )
+            except UserError as e:
+                cond = {"note": f"conditional skipped: {e}"}
+            _update(res, cond)
     res["seconds"] = time.monotonic() - t0
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
@@ -221,6 +242,8 @@ def format_table(res: dict) -> str:
     for k, v in res.items():
         if k == "class_histogram":
             v = " ".join(f"{x:.2f}" for x in v)
+        elif k == "intra_fid_by_class":
+            v = ", ".join(f"{name} {x:.4g}" for name, x in v.items())
         elif isinstance(v, float):
             v = f"{v:.6g}"
         rows.append((k, str(v)))

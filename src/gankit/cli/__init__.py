@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "gankit.cli.interpolate",
     "gankit.cli.invert",
     "gankit.cli.evaluate",
+    "gankit.cli.cas",
     "gankit.cli.train_classifier",
     "gankit.cli.lab",
     "gankit.cli.adapt",

@@ -1,4 +1,5 @@
-"""``gankit evaluate``: FID, KID, IS, precision/recall, density/coverage, class coverage and memorisation."""
+"""``gankit evaluate``: FID, KID, IS, precision/recall, density/coverage, class coverage, memorisation, and for
+a class-conditional run class accuracy and intra-class FID."""
 
 from __future__ import annotations
 

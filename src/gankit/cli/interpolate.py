@@ -22,6 +22,12 @@ def add_parser(sub) -> None:
     p.add_argument("--steps", type=int, default=10, help="samples per interpolation, both ends included (default 10)")
     p.add_argument("--mode", choices=MODES, default="slerp", help="spherical (default) or linear")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument(
+        "--class",
+        dest="cls",
+        metavar="K",
+        help="a class-conditional run (method: cgan): walk with class K fixed, an index or a name (sneaker)",
+    )
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=run)
 
@@ -30,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
     import gankit
 
     images = gankit.interpolate(
-        args.run, rows=args.rows, steps=args.steps, mode=args.mode, seed=args.seed, device=args.device
+        args.run, rows=args.rows, steps=args.steps, mode=args.mode, seed=args.seed, device=args.device, cls=args.cls
     )
     out = gankit.save_samples(images, args.out, nrow=args.steps)
-    print(f"wrote {args.rows} interpolations of {args.steps} steps ({args.mode}) to {out}")
+    of_class = "" if args.cls is None else f" of class {args.cls}"
+    print(f"wrote {args.rows} interpolations{of_class} of {args.steps} steps ({args.mode}) to {out}")
     return 0

@@ -30,6 +30,12 @@ def add_parser(sub) -> None:
     p.add_argument("--restarts", type=int, default=4, help="random starts per image; the best is kept (default 4)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="also write the errors as JSON")
+    p.add_argument(
+        "--class",
+        dest="cls",
+        metavar="K",
+        help="a class-conditional run (method: cgan): invert with class K fixed, an index or a name (sneaker)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -59,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         progress=not args.no_progress,
+        cls=args.cls,
     )
     rows = (
         [res["original"]]

@@ -27,6 +27,8 @@ from gankit.nets.classifier import SmallCNN, small_cnn
 SHIPPED = {"fashion-mnist-classifier": "fashion-mnist", "mnist-classifier": "mnist-5k"}
 # Garments are left/right symmetric; digits are not, so only Fashion-MNIST gets flips.
 FLIP_OK = {"fashion-mnist"}
+# The recipe's defaults (the first stage of the shipped Fashion-MNIST classifier: 91.5% on its test split).
+EPOCHS, BATCH_SIZE, LR = 6, 128, 2e-3
 
 
 @dataclass
@@ -55,21 +57,81 @@ def accuracy(model: SmallCNN, x: torch.Tensor, y: torch.Tensor, batch_size: int 
     return hits / len(y)
 
 
+def fit_classifier(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    num_classes: int,
+    *,
+    epochs: int = EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
+    seed: int = 0,
+    augment: bool = True,
+    flip: bool = False,
+    init: str | Path | None = None,
+    test: tuple[torch.Tensor, torch.Tensor] | None = None,
+    progress: bool = True,
+    desc: str = "training classifier",
+) -> SmallCNN:
+    """Train :func:`gankit.nets.classifier.small_cnn` on labelled images: the recipe of the shipped classifiers.
+
+    Adam with a cosine learning-rate schedule over all steps, shuffled minibatches each epoch, random 2-pixel
+    shifts (and horizontal flips when ``flip``). Seeded: the same tensors and settings give the same weights.
+
+    Args:
+        x, y: N images (N x C x 28 x 28 in [-1, 1]) and their N class indices.
+        num_classes: K, the classifier's outputs.
+        epochs, batch_size, lr, seed: the training recipe.
+        augment: random shifts (and flips when ``flip``); off for a final fine-tuning stage.
+        flip: random horizontal flips too (garments are left/right symmetric; digits are not).
+        init: start from the weights of this file (a second, fine-tuning stage).
+        test: (images, labels) whose accuracy the progress bar shows after each epoch.
+        progress, desc: the progress bar.
+
+    Returns:
+        The trained classifier, in eval mode.
+    """
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = small_cnn(num_classes=num_classes, channels=x.shape[1])
+    if init is not None:
+        model.load_state_dict(load_classifier(init)[0].state_dict())
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    steps_per_epoch = math.ceil(len(x) / batch_size)
+    total = epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    bar = tqdm(total=total, desc=desc, unit="step", disable=not progress)
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(len(x), generator=g)
+        for idx in perm.split(batch_size):
+            xb = _augment(x[idx], flip, g) if augment else x[idx]
+            loss = F.cross_entropy(model(xb), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.update(1)
+        if test is not None:
+            bar.set_postfix(test_acc=f"{accuracy(model, *test):.4f}")
+    bar.close()
+    return model.eval()
+
+
 def train_classifier(
     dataset: str = "fashion-mnist",
     out: str | Path | None = None,
     *,
-    epochs: int = 6,
-    batch_size: int = 128,
-    lr: float = 2e-3,
+    epochs: int = EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
     seed: int = 0,
     augment: bool = True,
     init: str | Path | None = None,
     progress: bool = True,
 ) -> ClassifierResult:
-    """Train :func:`gankit.nets.classifier.small_cnn` on ``dataset`` (train split), test on its test split.
-
-    Adam with a cosine learning-rate schedule, random 2-pixel shifts (and flips for garments).
+    """Train :func:`gankit.nets.classifier.small_cnn` on ``dataset`` (train split), test on its test split,
+    and write it with its recipe in the metadata (:func:`fit_classifier` does the training).
 
     Args:
         dataset: ``fashion-mnist`` or ``mnist-5k``.
@@ -87,30 +149,22 @@ def train_classifier(
     train, test = load_dataset(dataset, split="train"), load_dataset(dataset, split="test")
     if train.y is None or test.y is None:
         raise UserError(f"--dataset {dataset}: a classifier needs class labels")
-    torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
-    model = small_cnn(num_classes=len(train.classes), channels=train.x.shape[1])
-    if init is not None:
-        model.load_state_dict(load_classifier(init)[0].state_dict())
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps_per_epoch = math.ceil(len(train) / batch_size)
-    total = epochs * steps_per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     start = time.monotonic()
-    bar = tqdm(total=total, desc=f"training classifier on {dataset}", unit="step", disable=not progress)
-    for _ in range(epochs):
-        model.train()
-        perm = torch.randperm(len(train), generator=g)
-        for idx in perm.split(batch_size):
-            x = _augment(train.x[idx], dataset in FLIP_OK, g) if augment else train.x[idx]
-            loss = F.cross_entropy(model(x), train.y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.update(1)
-        bar.set_postfix(test_acc=f"{accuracy(model, test.x, test.y):.4f}")
-    bar.close()
+    model = fit_classifier(
+        train.x,
+        train.y,
+        len(train.classes),
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        augment=augment,
+        flip=dataset in FLIP_OK,
+        init=init,
+        test=(test.x, test.y),
+        progress=progress,
+        desc=f"training classifier on {dataset}",
+    )
     acc = accuracy(model, test.x, test.y)
     out = Path(out or f"{dataset}-classifier.safetensors")
     meta = {

@@ -79,3 +79,13 @@ def reference_features(
         save_file(tensors, str(tmp))
         tmp.replace(path)
     return feats, probs, idx
+
+
+def reference_labels(dataset: str, split: str, index: torch.Tensor) -> torch.Tensor | None:
+    """The class labels of the images ``index`` of a split (the third value of :func:`reference_features`),
+    or None for a dataset without labels. The labels are read from the dataset, not cached with the
+    features, so the feature files keep their format."""
+    from gankit.data import load_dataset
+
+    y = load_dataset(dataset, split=split).y
+    return None if y is None else y[index]
