@@ -188,3 +188,25 @@ def test_a_short_run_generates_the_requested_classes(g_conditioning, steps):
     _, probs = extract("fashion-mnist-classifier", m.sample(torch.randn(500, 32), y))
     accuracy = (probs.argmax(1) == y).float().mean().item()
     assert accuracy > 0.3, accuracy  # 3x chance; 500 samples at chance give 0.10 +- 0.013
+
+
+def test_evaluate_adds_class_accuracy_and_intra_fid_and_leaves_the_rng_alone():
+    fashion = load_dataset("fashion-mnist", split="test")
+    cfg = _cfg(eval={"eval_every": 10, "metrics": ["fid"], "num_samples": 200}, data={"name": "fashion-mnist"})
+    m = CGAN(cfg, fashion.spec, torch.device("cpu"))
+    torch.manual_seed(3)
+    scores = m.evaluate()
+    after = torch.rand(1)
+    torch.manual_seed(3)
+    assert_close(after, torch.rand(1))  # evaluation draws nothing from training's stream
+    assert {"fid", "class_accuracy", "intra_fid"} <= set(scores)
+    assert 0.0 <= scores["class_accuracy"] <= 1.0 and scores["intra_fid"] > 0
+    assert scores == m.evaluate()  # the same latents and labels every time
+
+    class Oracle:  # a "generator" that returns real test images of the class asked for
+        def __call__(self, z, y=None):
+            y = torch.arange(len(z)) % 10 if y is None else y
+            return torch.stack([fashion.x[(fashion.y == k).nonzero()[i % 50, 0]] for i, k in enumerate(y.tolist())])
+
+    m.sample = Oracle()
+    assert m.evaluate()["class_accuracy"] > 0.85  # the classifier's own accuracy on real images

@@ -24,6 +24,7 @@ label or rebuild D unconditionally, and :func:`check_cgan` refuses them.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import torch
@@ -40,7 +41,8 @@ from gankit.methods.gan_config import GANConfig, ModelConfig, OptimConfig, check
 from gankit.methods.registry import register_method
 from gankit.methods.schedule import build_schedulers
 from gankit.methods.tricks import NO_TRICKS, Tricks
-from gankit.metrics.scoring import GeneratorScorer
+from gankit.metrics.conditional import conditional_scores
+from gankit.metrics.scoring import LATENT_SEED, GeneratorScorer
 from gankit.nets.conditional import conditional_discriminator, conditional_generator
 from gankit.previews import Preview, samples_preview
 
@@ -200,6 +202,7 @@ class CGAN:
         self.z_preview = z.repeat(self.num_classes, 1)  # [K * 10, z_dim]
         self.y_preview = torch.arange(self.num_classes).repeat_interleave(PREVIEW_PER_CLASS)  # 0 x10, 1 x10, ...
         self.scorer = GeneratorScorer(cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples)
+        self.conditional_scores = cfg.eval.num_samples >= 2 * self.num_classes  # at least 2 samples of a class
         self.setup_modules()
 
     def setup(self, ctx) -> None:
@@ -291,8 +294,29 @@ class CGAN:
         return Preview("points", x.cpu(), labels=self.y_preview, title="one colour per class")
 
     def evaluate(self) -> dict[str, float]:
-        """Unconditional scores of :class:`GeneratorScorer` on samples of every class in equal numbers."""
-        return self.scorer(self.sample, self.z_dim)
+        """The unconditional scores of :class:`GeneratorScorer` on samples of every class in equal numbers,
+        and the conditional ones (:mod:`gankit.metrics.conditional`): ``class_accuracy`` (the dataset's shipped
+        classifier on the requested class) and ``intra_fid`` (mean over classes), on ``eval.num_samples``
+        seeded latents. Data whose reference split has no labels, or too few images of a class, skip those."""
+        scores = self.scorer(self.sample, self.z_dim)
+        if not self.conditional_scores:
+            return scores
+        try:
+            cond = conditional_scores(
+                self.sample,
+                self.z_dim,
+                self.classes,
+                self.scorer.data_name,
+                self.scorer.split,
+                self.scorer.num_samples,
+                self.scorer.extractor_name,
+                seed=LATENT_SEED,
+            )
+        except UserError as e:  # e.g. a folder without labelled reference images: say so once, then stop trying
+            warnings.warn(f"cgan: conditional scores skipped for the rest of the run: {e}", stacklevel=2)
+            self.conditional_scores = False
+            return scores
+        return scores | {k: v for k, v in cond.items() if isinstance(v, float)}  # class_accuracy, intra_fid
 
     def state_dict(self) -> dict[str, Any]:
         return players_state(self.tricks, self.scalers, self.schedulers)
