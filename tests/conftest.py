@@ -32,3 +32,15 @@ def small_data(monkeypatch):
     # (gankit.train is also the name of the API function: reach the module through sys.modules)
     monkeypatch.setattr(sys.modules["gankit.train.loop"], "load_run_data", lambda cfg: RunData({"train": _SMALL["fm"]}))
     return _SMALL["fm"]
+
+
+@pytest.fixture
+def cgan_run(tmp_path, small_data):
+    """A class-conditional run of two steps on the first 256 Fashion-MNIST images (a second or two)."""
+    from gankit.cli import main
+
+    run = tmp_path / "cgan"
+    tiny = ["method=cgan", "model.z_dim=8", "model.g_width=8", "model.d_width=8", "train.batch_size=16",
+            "train.log_every=2", "train.checkpoint_every=2"]
+    assert main(["train", "--run-dir", str(run), "--steps", "2", "--no-progress", *tiny]) == 0
+    return run

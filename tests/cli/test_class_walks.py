@@ -1,24 +1,12 @@
 """``--class`` for ``gankit interpolate`` and ``gankit invert``: walks and inversions of a class-conditional run
 with the class fixed, and one-line errors (exit 2) for unknown classes and unconditional runs."""
 
-import pytest
 import torch
 from torch.testing import assert_close
 
 import gankit
 from gankit.cli import main
 from gankit.sampling.latent import interpolation_latents
-
-TINY = ["method=cgan", "model.z_dim=8", "model.g_width=8", "model.d_width=8", "train.batch_size=16",
-        "train.log_every=2", "train.checkpoint_every=2"]
-
-
-@pytest.fixture
-def cgan_run(tmp_path, small_data):
-    run = tmp_path / "cgan"
-    assert main(["train", "--run-dir", str(run), "--steps", "2", "--no-progress", *TINY]) == 0
-    return run
-
 
 def _one_line_error(capsys, *args) -> str:
     assert main(list(args)) == 2

@@ -13,17 +13,6 @@ from gankit.evaluation import evaluate, format_table
 from gankit.images import to_uint8
 from gankit.metrics.conditional import conditional_scores
 
-TINY = ["method=cgan", "model.z_dim=8", "model.g_width=8", "model.d_width=8", "train.batch_size=16",
-        "train.log_every=2", "train.checkpoint_every=2"]
-
-
-@pytest.fixture
-def cgan_run(tmp_path, small_data):
-    run = tmp_path / "cgan"
-    assert main(["train", "--run-dir", str(run), "--steps", "2", "--no-progress", *TINY]) == 0
-    return run
-
-
 def test_a_conditional_run_reports_class_accuracy_and_intra_fid(cgan_run, tmp_path, capsys):
     out = tmp_path / "r.json"
     assert main(["evaluate", str(cgan_run), "-n", "200", "--metrics", "fid,conditional", "--json", str(out),
