@@ -3,6 +3,7 @@ class from the command line, and a short run that learns the classes."""
 
 import pytest
 import torch
+from torch import nn
 from torch.testing import assert_close
 
 import gankit
@@ -29,10 +30,7 @@ def _cfg(mode: str = "projection", **sections):
 
 
 @pytest.mark.parametrize("override, key", [
-    ({"gan": {"penalty": "r1"}}, "gan.penalty"),
-    ({"gan": {"consistency": 10.0}}, "gan.consistency"),
     ({"gan": {"feature_matching": 1.0}}, "gan.feature_matching"),
-    ({"gan": {"historical_averaging": 1.0}}, "gan.historical_averaging"),
     ({"gan": {"virtual_batchnorm": True}}, "gan.virtual_batchnorm"),
     ({"gan": {"pack": 2}}, "gan.pack"),
     ({"gan": {"unrolled_steps": 2}}, "gan.unrolled_steps"),
@@ -53,6 +51,10 @@ def test_unsupported_switches_are_one_line_errors_naming_the_key(override, key):
      {"d_class", "g_class", "class_acc_real", "class_acc_fake"}),
     ("concat", {"loss": "wgan", "clip_weights": 0.01}, {"wasserstein_estimate"}),
     ("projection", {"loss": "relativistic-average", "label_smoothing": 0.1}, set()),
+    ("projection", {"loss": "wgan", "penalty": "wgan-gp", "penalty_weight": 10.0, "d_steps": 2},
+     {"penalty", "wasserstein_estimate"}),
+    ("concat", {"loss": "hinge", "penalty": "r1", "consistency": 1.0, "historical_averaging": 0.1},
+     {"penalty", "consistency"}),
 ])
 def test_supported_tricks_and_losses_build_and_step(mode, gan, logged):
     m = CGAN(_cfg(mode, gan=gan), SPEC, torch.device("cpu"))
@@ -210,3 +212,26 @@ def test_evaluate_adds_class_accuracy_and_intra_fid_and_leaves_the_rng_alone():
 
     m.sample = Oracle()
     assert m.evaluate()["class_accuracy"] > 0.85  # the classifier's own accuracy on real images
+
+
+def test_the_gradient_penalty_sees_each_real_image_with_its_own_label():
+    """R1 on a conditional D(x, y) = <w_y, x>: (1/2) E ||w_y||^2 over the real batch's labels, which no D(x)
+    without labels could give."""
+    from gankit.methods.cgan import LabelledD
+    from gankit.methods.tricks import Tricks
+
+    class LinearD(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.arange(1.0, 4.0)[:, None] * torch.ones(3, 4))  # ||w_y||^2 = 4 (y+1)^2
+
+        def forward(self, x, y):
+            return (self.w[y] * x.flatten(1)).sum(1), None
+
+    cfg = _cfg(gan={"loss": "hinge", "penalty": "r1", "penalty_weight": 1.0})
+    tricks = Tricks.from_config(cfg, LOSSES["hinge"], nn.Identity(), LinearD(), torch.device("cpu"))
+    y = torch.tensor([0, 2, 2, 1])
+    reg, stats = tricks.d_regulariser(LabelledD(LinearD(), y), torch.randn(4, 4), torch.randn(4, 4))
+    expected = 0.5 * torch.tensor([4.0, 36.0, 36.0, 16.0]).mean()
+    assert_close(stats["penalty"], expected)
+    assert_close(reg, expected)

@@ -16,10 +16,11 @@ auxiliary classifier, Odena et al. 2017; its class terms weighted by ``cgan.aux_
 :mod:`gankit.losses.conditional`). The adversarial loss J is any ``gan.loss``.
 
 As in :mod:`gankit.methods.gan`, real and fake minibatches pass through D separately (batch norm never mixes
-their statistics), and D is frozen in G's step. Of the GAN's tricks, those that only change D's input, its
-loss's labels, its weights after a step or keep an EMA of G carry over (``gan.label_smoothing``,
-``instance_noise``, ``diffaugment``, ``clip_weights``, ``ema_decay``); the others call D(x) without a
-label or rebuild D unconditionally, and :func:`check_cgan` refuses them.
+their statistics), and D is frozen in G's step. Of the GAN's tricks, those that change D's input, its loss's
+labels or its weights after a step, keep an EMA of G, or regularise D at labelled points carry over
+(``gan.label_smoothing``, ``instance_noise``, ``diffaugment``, ``clip_weights``, ``ema_decay``, ``penalty``,
+``consistency``, ``historical_averaging``: the regularisers see ``LabelledD``); the others call D(x) on
+images without a label or rebuild D unconditionally, and :func:`check_cgan` refuses them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from gankit.methods.schedule import build_schedulers
 from gankit.methods.tricks import NO_TRICKS, Tricks
 from gankit.metrics.conditional import conditional_scores
 from gankit.metrics.scoring import LATENT_SEED, GeneratorScorer
+from gankit.nets import unwrap
 from gankit.nets.conditional import conditional_discriminator, conditional_generator
 from gankit.previews import Preview, samples_preview
 
@@ -58,17 +60,18 @@ class CGANConfig(Section):
     aux_weight: float = Field(1.0, ge=0)  # acgan: weight of the class terms in both players' losses
 
 
-# The GAN's switches cgan refuses, each with why: they call D(x) without a label, or build D unconditionally.
+# The GAN's switches cgan refuses, each with why: they call D(x) on images without a label of their own, or
+# build D unconditionally.
 _REFUSED = {
-    "gan.penalty": (lambda g: g.penalty != "none", "gradient penalties call D(x) without the label"),
-    "gan.consistency": (lambda g: g.consistency > 0, "it calls D(x) without the label"),
     "gan.feature_matching": (lambda g: g.feature_matching > 0, "it reads D's features without the label"),
-    "gan.historical_averaging": (lambda g: g.historical_averaging > 0, "not yet ported to cgan"),
     "gan.virtual_batchnorm": (lambda g: g.virtual_batchnorm, "its reference batch calls D(x) without the label"),
     "gan.pack": (lambda g: g.pack > 1, "PacGAN's packed D takes no label"),
     "gan.unrolled_steps": (lambda g: g.unrolled_steps > 0, "the unrolled step calls D(x) without the label"),
 }
-_SUPPORTED = "gan.loss, d_steps, label_smoothing, instance_noise, diffaugment, clip_weights, ema_decay"
+_SUPPORTED = (
+    "gan.loss, d_steps, penalty, consistency, historical_averaging, label_smoothing, instance_noise, diffaugment, "
+    "clip_weights, ema_decay"
+)
 
 
 def check_cgan(cfg: RunConfig) -> None:
@@ -87,6 +90,23 @@ def check_cgan(cfg: RunConfig) -> None:
         raise ValueError("cgan.g_conditioning=batchnorm: the mlp generator has no batch norm (use concat)")
     if c.aux_weight != 1.0 and c.d_conditioning != "acgan":
         raise ValueError(f"cgan.aux_weight: only d_conditioning=acgan has class terms (got {c.d_conditioning})")
+
+
+class LabelledD(nn.Module):
+    """x -> D(x, y)[0] for one batch of labels y: a conditional D seen as an unconditional one, so that the GAN's
+    regularisers of D (gradient penalties, consistency, historical averaging) apply unchanged. It holds no
+    parameters of its own: ``named_parameters()`` and ``parameters()`` are D's, under D's names."""
+
+    def __init__(self, D: nn.Module, y: torch.Tensor):
+        super().__init__()
+        self.D, self.y = D, y
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.D(x, self.y)[0]
+
+    def named_parameters(self, *args, **kwargs):
+        """D's own parameters under D's own names (historical averaging keys its running means by them)."""
+        return unwrap(self.D).named_parameters(*args, **kwargs)
 
 
 def d_step(
@@ -113,7 +133,11 @@ def d_step(
     real_logits, real_class = D(x_real, y_real)
     fake_logits, fake_class = D(x_fake, y_fake)
     loss_D = loss.d(real_logits, fake_logits, **tricks.d_loss_kwargs())  # label smoothing
-    total, class_stats = loss_D, {}
+    # Gradient penalty, consistency, historical averaging. The points a penalty probes (reals, reals with noise,
+    # or WGAN-GP's interpolates between x_real[i] and x_fake[i]) carry the real image's label y_real[i], as
+    # conditional WGAN-GP codes label the interpolates with the real class.
+    reg, reg_stats = tricks.d_regulariser(LabelledD(D, y_real), x_real, x_fake)
+    total, class_stats = loss_D + reg, {}
     if real_class is not None:  # AC-GAN: D also learns the classes, of the reals and of the fakes
         class_loss = d_class_loss(real_class, y_real, fake_class, y_fake)
         total = total + aux_weight * class_loss
@@ -127,6 +151,7 @@ def d_step(
         "d_loss": loss_D.detach(),
         "d_real": torch.sigmoid(real_logits.detach()).mean(),  # mean D(x, y)
         "d_fake": torch.sigmoid(fake_logits.detach()).mean(),  # mean D(G(z, y'), y')
+        **reg_stats,
         **class_stats,
         **tricks.after_d_step(D, real_logits.detach(), fake_logits.detach()),  # clipping, W estimate
     }
@@ -152,7 +177,8 @@ def g_step(
     fake_logits, fake_class = D(tricks.d_input(x_fake), y_fake)
     real_logits = D(tricks.d_input(x_real), y_real)[0] if loss.g_uses_real else None
     loss_G = loss.g(fake_logits, real_logits)
-    total, class_stats = loss_G, {}
+    reg, reg_stats = tricks.g_regulariser(G, LabelledD(D, y_fake), x_real, x_fake)  # historical averaging
+    total, class_stats = loss_G + reg, {}
     if fake_class is not None:  # AC-GAN: G's part of -L_C
         class_loss = g_class_loss(fake_class, y_fake)
         total = total + aux_weight * class_loss
@@ -160,7 +186,7 @@ def g_step(
     update(opt_G, total, scaler)
     D.requires_grad_(True)
     tricks.after_g_step(G)  # EMA of G
-    return {"g_loss": loss_G.detach(), **class_stats}
+    return {"g_loss": loss_G.detach(), **reg_stats, **class_stats}
 
 
 class CGAN:
