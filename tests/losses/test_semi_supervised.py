@@ -5,7 +5,13 @@ import math
 import torch
 from torch.testing import assert_close
 
-from gankit.losses.semi_supervised import d_unsupervised_loss, feature_matching_loss, real_logit, supervised_loss
+from gankit.losses.semi_supervised import (
+    conditional_entropy,
+    d_unsupervised_loss,
+    feature_matching_loss,
+    real_logit,
+    supervised_loss,
+)
 
 
 def test_real_logit_is_log_z():
@@ -50,3 +56,11 @@ def test_feature_matching():
     real = torch.tensor([[1.0, 2.0], [3.0, 2.0]])  # mean (2, 2)
     fake = torch.tensor([[0.0, 0.0], [0.0, 2.0], [0.0, 1.0]])  # mean (0, 1)
     assert_close(feature_matching_loss(real, fake), torch.tensor(4.0 + 1.0))
+
+
+def test_conditional_entropy():
+    assert_close(conditional_entropy(torch.zeros(3, 10)), torch.tensor(math.log(10)))  # uniform: log K
+    sure = torch.tensor([[100.0, 0.0, 0.0]])  # one class certain: 0
+    assert_close(conditional_entropy(sure), torch.tensor(0.0), atol=1e-6, rtol=0)
+    half = torch.tensor([[0.0, 0.0, -1e4]])  # two classes at 1/2 each: log 2, whatever the batch's other rows
+    assert_close(conditional_entropy(torch.cat([half, sure])), torch.tensor(math.log(2) / 2))

@@ -87,6 +87,17 @@ def test_the_supervised_variant_has_no_generator(tmp_path):
     assert set(method.modules) == {"D"} and not hasattr(method, "z_dim")
 
 
+def test_the_dcgan_generator_option_makes_images_of_the_data_shape():
+    from gankit.data import DataSpec
+    from gankit.methods import build_method
+    from gankit.nets.dcgan import DCGANGenerator
+
+    spec = DataSpec((1, 28, 28), classes=tuple(str(k) for k in range(10)))
+    method = build_method(_cfg("ssgan.g_arch=dcgan", "ssgan.g_width=8"), spec, torch.device("cpu"))
+    assert isinstance(method.G, DCGANGenerator)
+    assert method.sample(torch.randn(3, 32)).shape == (3, 1, 28, 28)
+
+
 def _train_cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "gankit", "train", "--run-dir", str(tmp_path / "run"), "--no-progress", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)

@@ -69,3 +69,16 @@ def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tens
     """
     diff = real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)
     return diff.pow(2).sum()
+
+
+def conditional_entropy(class_logits: torch.Tensor) -> torch.Tensor:
+    """-E_x sum_k p(k | x) log p(k | x) over the K classes: low when D is confident on unlabelled images.
+
+    Dai et al. 2017 ("Good Semi-supervised Learning that Requires a Bad GAN", sec. 4) add it to D's loss so that
+    the decision boundaries move to low-density regions; log K at all-zero logits.
+
+    Args:
+        class_logits: D's K logits on unlabelled images (N x K).
+    """
+    log_p = F.log_softmax(class_logits, dim=1)
+    return -(log_p.exp() * log_p).sum(1).mean()

@@ -37,37 +37,48 @@ class GaussianNoise(nn.Module):
         return f"sigma={self.sigma}"
 
 
-def _wn(layer: nn.Linear | nn.Conv2d, gain: float) -> nn.Module:
+def _wn(layer: nn.Linear | nn.Conv2d, gain: float, train_scale: bool = True) -> nn.Module:
     """``layer`` with weight normalisation w = g v / ||v|| (Salimans & Kingma 2016), every row's norm g set to
     ``gain``. With PyTorch's default initialisation (rows of norm ~ 1/sqrt(3)) the signal shrinks ~2.5x per ReLU
     layer and the paper's noise of std 0.5 on the hidden units would drown it; rows of norm sqrt(2) keep the
-    second moment through each ReLU layer, the role of the paper's data-dependent initialisation."""
+    second moment through each ReLU layer, the role of the paper's data-dependent initialisation.
+
+    ``train_scale=False`` keeps g fixed, as the paper's code does for every hidden layer of its MNIST classifier
+    (only the output layer trains its scale): with fixed row norms D cannot grow its activations until the
+    Gaussian noise on them stops mattering, so the noise keeps regularising for the whole run."""
     layer = weight_norm(layer)
+    scale = layer.parametrizations.weight.original0
     with torch.no_grad():
-        layer.parametrizations.weight.original0.fill_(gain)
+        scale.fill_(gain)
         layer.bias.zero_()
+    scale.requires_grad_(train_scale)
     return layer
 
 
 RELU_GAIN = math.sqrt(2.0)
 
 
-def _mlp_features(in_dim: int, hidden: tuple[int, ...], input_noise: float, hidden_noise: float) -> nn.Sequential:
+def _mlp_features(
+    in_dim: int, hidden: tuple[int, ...], input_noise: float, hidden_noise: float, train_scale: bool
+) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_dim
     for i, h in enumerate(hidden):
         layers += [
             GaussianNoise(input_noise if i == 0 else hidden_noise),
-            _wn(nn.Linear(width, h), RELU_GAIN),
+            _wn(nn.Linear(width, h), RELU_GAIN, train_scale),
             nn.ReLU(),
         ]
         width = h
     return nn.Sequential(*layers)
 
 
-def _conv_features(channels: int, width: int, input_noise: float, hidden_noise: float) -> nn.Sequential:
+def _conv_features(
+    channels: int, width: int, input_noise: float, hidden_noise: float, train_scale: bool
+) -> nn.Sequential:
     def conv(c_in: int, c_out: int, k: int, stride: int, noise: float) -> list[nn.Module]:
-        return [GaussianNoise(noise), _wn(nn.Conv2d(c_in, c_out, k, stride, k // 2), RELU_GAIN), nn.LeakyReLU(0.2)]
+        layer = _wn(nn.Conv2d(c_in, c_out, k, stride, k // 2), RELU_GAIN, train_scale)
+        return [GaussianNoise(noise), layer, nn.LeakyReLU(0.2)]
 
     w = width
     return nn.Sequential(
@@ -93,13 +104,14 @@ class SSClassifier(nn.Module):
         width: int = 32,
         input_noise: float = 0.3,
         hidden_noise: float = 0.5,
+        train_hidden_scale: bool = False,
     ):
         super().__init__()
         if arch == "mlp":
-            self.body = _mlp_features(math.prod(in_shape), tuple(hidden), input_noise, hidden_noise)
+            self.body = _mlp_features(math.prod(in_shape), tuple(hidden), input_noise, hidden_noise, train_hidden_scale)
             feature_dim = hidden[-1]
         else:
-            self.body = _conv_features(in_shape[0], width, input_noise, hidden_noise)
+            self.body = _conv_features(in_shape[0], width, input_noise, hidden_noise, train_hidden_scale)
             feature_dim = 4 * width
         self.head = nn.Sequential(GaussianNoise(hidden_noise), _wn(nn.Linear(feature_dim, num_classes), 1.0))
 
@@ -118,6 +130,35 @@ class SSClassifier(nn.Module):
             return torch.cat([self(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
         finally:
             self.train(was_training)
+
+
+@torch.no_grad()
+def init_from_data(D: SSClassifier, x: torch.Tensor) -> None:
+    """The data-dependent initialisation of weight normalisation (Salimans & Kingma 2016, sec. 2.2), as the
+    paper's code does before training: layer by layer, the scale g and bias b are set so that each unit's
+    pre-activation has mean 0 and standard deviation 1 over the batch ``x``. One forward pass in eval mode (no
+    noise, so every process of a distributed run computes the same values from the same images); each layer's
+    output is normalised on the way, so the next layer sees what it will see after the update."""
+
+    def normalise(layer: nn.Module, _inputs, out: torch.Tensor) -> torch.Tensor:
+        dims = [d for d in range(out.dim()) if d != 1]  # all but the unit (channel) dimension
+        mean, std = out.mean(dims), out.std(dims).clamp_min(1e-6)
+        scale = layer.parametrizations.weight.original0  # g, one per unit: [out, 1] or [out, 1, 1, 1]
+        scale.div_(std.view(scale.shape))
+        layer.bias.copy_(-mean / std)
+        view = [1, -1] + [1] * (out.dim() - 2)
+        return (out - mean.view(view)) / std.view(view)
+
+    layers = [m for m in D.modules() if isinstance(m, (nn.Linear, nn.Conv2d)) and hasattr(m, "parametrizations")]
+    hooks = [m.register_forward_hook(normalise) for m in layers]
+    was_training = D.training
+    try:
+        D.eval()
+        D(x)
+    finally:
+        D.train(was_training)
+        for h in hooks:
+            h.remove()
 
 
 class SSGenerator(nn.Module):
