@@ -228,7 +228,7 @@ class CGAN:
         self.z_preview = z.repeat(self.num_classes, 1)  # [K * 10, z_dim]
         self.y_preview = torch.arange(self.num_classes).repeat_interleave(PREVIEW_PER_CLASS)  # 0 x10, 1 x10, ...
         self.scorer = GeneratorScorer(cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples)
-        self.conditional_scores = cfg.eval.num_samples >= 2 * self.num_classes  # at least 2 samples of a class
+        self.scores_classes = cfg.eval.num_samples >= 2 * self.num_classes  # at least 2 samples of a class
         self.setup_modules()
 
     def setup(self, ctx) -> None:
@@ -325,7 +325,7 @@ class CGAN:
         classifier on the requested class) and ``intra_fid`` (mean over classes), on ``eval.num_samples``
         seeded latents. Data whose reference split has no labels, or too few images of a class, skip those."""
         scores = self.scorer(self.sample, self.z_dim)
-        if not self.conditional_scores:
+        if not self.scores_classes:
             return scores
         try:
             cond = conditional_scores(
@@ -340,7 +340,7 @@ class CGAN:
             )
         except UserError as e:  # e.g. a folder without labelled reference images: say so once, then stop trying
             warnings.warn(f"cgan: conditional scores skipped for the rest of the run: {e}", stacklevel=2)
-            self.conditional_scores = False
+            self.scores_classes = False
             return scores
         return scores | {k: v for k, v in cond.items() if isinstance(v, float)}  # class_accuracy, intra_fid
 
