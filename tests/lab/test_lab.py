@@ -12,7 +12,8 @@ from gankit.lab import experiment_names, run_experiment
 from gankit.lab.jsd import jsd_quadrature
 
 HEADLINE = {"optimal-d": "max_gap", "jsd": "relative_error", "saturation": "ratio", "collapse": "modes", "gmm-vs-gan": "modes",
-            "k-steps": "d_gap", "bn-leak": "batchnorm_batch_acc", "d-too-strong": "min_ratio"}
+            "k-steps": "d_gap", "bn-leak": "batchnorm_batch_acc", "d-too-strong": "min_ratio",
+            "blurry-mean": "adversarial_near_mode"}
 
 
 def test_registry_lists_the_issue_experiments():

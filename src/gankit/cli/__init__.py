@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     "gankit.cli.invert",
     "gankit.cli.evaluate",
     "gankit.cli.cas",
+    "gankit.cli.upscale",
     "gankit.cli.train_classifier",
     "gankit.cli.lab",
     "gankit.cli.adapt",

@@ -11,6 +11,8 @@ figures, and returns the result dict. The experiments (``gankit lab NAME``):
 - ``k-steps``    k D steps per G step: D's distance to D* and G's quality, equal steps and equal time -> ``d_gap``
 - ``bn-leak``    batch norm lets D tell real from fake batches, not samples; the remedies -> ``batchnorm_batch_acc``
 - ``d-too-strong`` a D that wins early: the gradient reaching G under each remedy of the slide -> ``min_ratio``
+- ``blurry-mean`` bimodal p(y|x): L2 predicts the mean between the modes, an adversarial loss a mode
+                  -> ``adversarial_near_mode``
 
 Adding an experiment: a module with ``run(out: Path, quick: bool) -> dict`` decorated with
 ``@register_experiment("name", headline=[keys])``.
@@ -36,6 +38,7 @@ EXPERIMENT_MODULES = (
     "k_steps",
     "bn_leak",
     "d_too_strong",
+    "blurry_mean",
 )
 
 
