@@ -2,7 +2,7 @@
 
 The loop saves ``method.preview()`` every ``train.sample_every`` steps as ``samples/step_N.png``, without
 knowing what it shows: an image grid (GANs, VAEs), a scatter of points (toys, DANN on 2-D data), and
-later spectrograms or frame strips, each one renderer here.
+strips of video frames (next-frame prediction), and later spectrograms, each one renderer here.
 """
 
 from __future__ import annotations
@@ -12,24 +12,46 @@ from pathlib import Path
 
 import torch
 
-from gankit.images import save_grid, save_points
+from gankit.images import save_grid, save_image, save_points
 
 
 @dataclass
 class Preview:
-    """``kind``: ``images`` (``data`` N x C x H x W in [-1, 1], ``nrow`` per row) or ``points`` (N x D,
-    coloured by ``labels`` when given)."""
+    """``kind``: ``images`` (``data`` N x C x H x W in [-1, 1], ``nrow`` per row), ``points`` (N x D,
+    coloured by ``labels`` when given) or ``frames`` (``data`` R x T x C x H x W in [-1, 1]: a strip of T frames
+    per row, with a wider gap before frame ``split`` when given, e.g. between context and prediction)."""
 
     kind: str
     data: torch.Tensor
     nrow: int | None = None
     labels: torch.Tensor | None = None
     title: str = ""
+    split: int | None = None
 
 
 def samples_preview(x: torch.Tensor, nrow: int | None = None) -> Preview:
     """Generated samples as a preview: an image grid for images, a scatter for points."""
     return Preview("images" if x.ndim == 4 else "points", x.detach().cpu(), nrow=nrow)
+
+
+def frame_strips(frames: torch.Tensor, split: int | None = None, padding: int = 2, gap: int = 8) -> torch.Tensor:
+    """Rows of frames as one C x H' x W' image in [-1, 1] on a white background.
+
+    Args:
+        frames: R x T x C x H x W in [-1, 1]; frame t of row r goes to column t (a white frame reads as empty).
+        split: a ``gap``-pixel space (instead of ``padding``) before column ``split``.
+        padding: pixels between frames and around the image.
+        gap: the width of the space at ``split``.
+    """
+    r, t, c, h, w = frames.shape
+    extra = gap - padding if split is not None and 0 < split < t else 0
+    width = t * (w + padding) + padding + extra
+    out = torch.ones(c, r * (h + padding) + padding, width, dtype=torch.float32)
+    for i in range(r):
+        for j in range(t):
+            top, left = padding + i * (h + padding), padding + j * (w + padding) + (extra if j >= (split or t) else 0)
+            out[:, top : top + h, left : left + w] = frames[i, j].float()
+    return out
 
 
 def save_preview(preview: Preview, path: str | Path) -> Path:
@@ -38,4 +60,6 @@ def save_preview(preview: Preview, path: str | Path) -> Path:
         return save_grid(preview.data, path, nrow=preview.nrow)
     if preview.kind == "points":
         return save_points(preview.data, path, labels=preview.labels, title=preview.title)
+    if preview.kind == "frames":
+        return save_image(frame_strips(preview.data, preview.split), path, scale=max(1, 64 // preview.data.shape[-1]))
     raise ValueError(f"no renderer for previews of kind '{preview.kind}'")

@@ -67,7 +67,7 @@ def load_run_data(cfg) -> RunData:
 
 
 # The built-in datasets register themselves on import.
-from gankit.data import fashion_mnist, mnist, photos, toy  # noqa: E402,F401
+from gankit.data import fashion_mnist, mnist, moving, photos, toy  # noqa: E402,F401
 from gankit.data.folder import load_folder  # noqa: E402
 
 __all__ = [

@@ -24,6 +24,6 @@ the conformance test (``tests/methods/test_conformance.py``) trains every regist
 from gankit.methods.registry import METHODS, Generator, Method, build_method, is_generator, register_method
 
 # The built-in methods register themselves on import.
-from gankit.methods import cgan, dann, gan, ssgan, superres, vae  # noqa: E402,F401
+from gankit.methods import cgan, dann, gan, nextframe, ssgan, superres, vae  # noqa: E402,F401
 
 __all__ = ["METHODS", "Generator", "Method", "build_method", "is_generator", "register_method"]
