@@ -54,9 +54,26 @@ def test_the_window_is_k_plus_1_consecutive_frames():
     seq = torch.arange(6.0).view(1, 6, 1, 1, 1).expand(5, 6, 1, 2, 2)  # frame t holds the value t
     torch.manual_seed(0)
     context, y = m.window(seq)
-    assert context.shape == (5, 2, 2, 2) and y.shape == (5, 1, 2, 2)
-    torch.testing.assert_close(context[:, 1] + 1, y[:, 0])
-    torch.testing.assert_close(context[:, 0] + 2, y[:, 0])
+    assert context.shape == (5, 2, 2, 2) and y.shape == (5, 1, 1, 2, 2)
+    torch.testing.assert_close(context[:, 1] + 1, y[:, 0, 0])
+    torch.testing.assert_close(context[:, 0] + 2, y[:, 0, 0])
+    context, y = m.window(seq, steps=4)  # k + 4 = all 6 frames: the window must start at frame 0
+    torch.testing.assert_close(context[:, 0], torch.zeros(5, 2, 2))
+    torch.testing.assert_close(y[:, :, 0], torch.arange(2.0, 6.0).view(1, 4, 1, 1).expand(5, 4, 2, 2))
+
+
+def test_rollout_training_feeds_the_prediction_back_and_scores_every_step():
+    m, _ = trained(1, "nextframe.rollout=2", "nextframe.z_channels=0", "nextframe.adv_weight=0.05")
+    calls, g, d = [], m.G_train, m.D_train
+    m.G_train = lambda x, z: calls.append((x, g(x, z))) or calls[-1][1]
+    judged = []
+    m.D_train = lambda seq: judged.append(seq) or d(seq)
+    m.step()
+    assert len(calls) == 2  # t+1 from the true context, t+2 from [last true frame, t+1's prediction]
+    (x1, y1), (x2, _) = calls
+    torch.testing.assert_close(x2[:, 0], x1[:, 1])
+    torch.testing.assert_close(x2[:, 1], y1[:, 0].detach().clamp(-1, 1))
+    assert judged[0].shape[0] == 2 * 2 * 8  # D's pass: real and fake of both steps of the 8 sequences
 
 
 def test_evaluate_scores_each_horizon_and_leaves_the_training_rng_alone():
@@ -113,6 +130,8 @@ def test_data_that_does_not_fit_is_a_user_error():
         method(spec=DataSpec((1, 28, 28)))
     with pytest.raises(UserError, match="exceeds the 6 frames"):
         method("nextframe.horizon=5")
+    with pytest.raises(UserError, match="nextframe.rollout=5 exceeds the 6 frames"):
+        method("nextframe.rollout=5")
     with pytest.raises(UserError, match="divisible by"):
         method("nextframe.depth=6")
     with pytest.raises(UserError, match="val_size=100"):

@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     "gankit.cli.evaluate",
     "gankit.cli.cas",
     "gankit.cli.upscale",
+    "gankit.cli.translate",
     "gankit.cli.train_classifier",
     "gankit.cli.lab",
     "gankit.cli.adapt",

@@ -68,6 +68,7 @@ def load_run_data(cfg) -> RunData:
 
 # The built-in datasets register themselves on import.
 from gankit.data import fashion_mnist, mnist, moving, photos, toy  # noqa: E402,F401
+from gankit.data import paired  # noqa: E402,F401  (image-to-image pairs)
 from gankit.data.folder import load_folder  # noqa: E402
 
 __all__ = [

@@ -25,5 +25,6 @@ from gankit.methods.registry import METHODS, Generator, Method, build_method, is
 
 # The built-in methods register themselves on import.
 from gankit.methods import cgan, dann, gan, nextframe, ssgan, superres, vae  # noqa: E402,F401
+from gankit.methods import cyclegan, pix2pix  # noqa: E402,F401  (image-to-image translation)
 
 __all__ = ["METHODS", "Generator", "Method", "build_method", "is_generator", "register_method"]

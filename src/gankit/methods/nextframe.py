@@ -15,6 +15,11 @@ One step (their Algorithm 1, with the D and G updates on one minibatch):
     if adv_weight > 0: update D by descending  loss.d(D(X, Y), D(X, Y^))   averaged over D's scales
     update G by descending  L_G  through the updated, frozen D
 
+With ``rollout`` R > 1 (not in the paper, which trains single-step) a window holds k + R frames and G predicts
+the R after the context recursively, each prediction fed back as at test time (gradients flow through the
+feedback); every step's prediction pays the losses against its true frame, and D judges it after the true k
+frames before it. R = 1 is the paper's step, draw for draw.
+
 The adversarial pair comes from :data:`gankit.losses.LOSSES` (``nextframe.loss``). Scores (:func:`horizon_scores`):
 PSNR and SSIM (:mod:`gankit.metrics.image_quality`) and Mathieu et al.'s sharpness difference
 (:mod:`gankit.metrics.sharpness`) of each horizon t+1..t+K, from the first k frames of a sequence. ``evaluate()``
@@ -50,6 +55,7 @@ class NextFrameConfig(Section):
 
     context: int = Field(4, gt=0)  # k: frames G sees
     horizon: int = Field(6, gt=0)  # K: recursive predictions t+1..t+K scored (context + horizon <= frames)
+    rollout: int = Field(1, gt=0)  # frames predicted recursively per training window, each scored (1: the paper's)
     width: int = Field(16, gt=0)  # G's channels at full resolution
     depth: int = Field(3, gt=0)  # G's halvings (frame side divisible by 2^depth)
     z_channels: int = Field(2, ge=0)  # channels of G's noise map at the coarsest scale; 0: no noise input
@@ -117,6 +123,9 @@ class NextFrame:
             raise UserError(f"method nextframe: predicts frames of videos (T x C x H x W); {cfg.data.name} holds "
                             f"{spec.kind or 'items'} of shape {spec.shape}")  # fmt: skip
         frames, channels, h, w = spec.shape
+        if nf.context + nf.rollout > frames:
+            raise UserError(f"nextframe.context={nf.context} + nextframe.rollout={nf.rollout} exceeds the {frames} "
+                            f"frames of {cfg.data.name}'s sequences")  # fmt: skip
         if nf.context + nf.horizon > frames:
             raise UserError(f"nextframe.context={nf.context} + nextframe.horizon={nf.horizon} exceeds the {frames} "
                             f"frames of {cfg.data.name}'s sequences")  # fmt: skip
@@ -160,17 +169,17 @@ class NextFrame:
             return None
         return torch.randn(self.G.noise_shape(n, self.size, self.size), generator=generator).to(self.device)
 
-    def window(self, seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """A random window of k + 1 consecutive frames of each sequence.
+    def window(self, seq: torch.Tensor, steps: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random window of k + steps consecutive frames of each sequence.
 
         Returns:
-            (context N x k*C x H x W, next frame N x C x H x W).
+            (context N x k*C x H x W, the next frames N x steps x C x H x W).
         """
         n, frames = seq.shape[:2]
-        start = torch.randint(0, frames - self.k, (n,))  # the global RNG: a resumed run draws the same windows
-        idx = (start[:, None] + torch.arange(self.k + 1)).to(seq.device)  # N x k+1
-        win = seq[torch.arange(n, device=seq.device)[:, None], idx]  # N x k+1 x C x H x W
-        return win[:, : self.k].flatten(1, 2), win[:, self.k]
+        start = torch.randint(0, frames - self.k - steps + 1, (n,))  # the global RNG: a resumed run draws the same
+        idx = (start[:, None] + torch.arange(self.k + steps)).to(seq.device)  # N x k+steps
+        win = seq[torch.arange(n, device=seq.device)[:, None], idx]  # N x k+steps x C x H x W
+        return win[:, : self.k].flatten(1, 2), win[:, self.k :]
 
     def adversarial_terms(self, D, real_seq: torch.Tensor, fake_seq: torch.Tensor, player: str) -> torch.Tensor:
         """The pair's D or G loss, averaged over D's scales. D sees real and fake in one pass (it has no batch
@@ -184,8 +193,16 @@ class NextFrame:
 
     def step(self) -> dict[str, torch.Tensor]:
         nf = self.cfg
-        context, y = self.window(next(self.batches)["x"])
-        y_hat = self.G_train(context, self.noise(y.shape[0]))
+        context, ys = self.window(next(self.batches)["x"], nf.rollout)
+        c, inputs, preds = ys.shape[2], [context], []
+        for _ in range(nf.rollout):  # rollout > 1: G also learns from its own predictions fed back, as at test time
+            preds.append(self.G_train(inputs[-1], self.noise(ys.shape[0])))
+            inputs.append(torch.cat([inputs[-1][:, c:], preds[-1].clamp(-1, 1)], 1))
+        # Each step's prediction is scored against its true next frame and judged after the true context it
+        # continues (frames r..r+k-1 of the window), so D asks the same question at every step.
+        frames = torch.cat([context, ys.flatten(1, 2)], 1)  # N x (k+rollout)*C x H x W, all true
+        context = torch.cat([frames[:, c * r : c * (r + self.k)] for r in range(nf.rollout)])  # rollout*N, step-major
+        y, y_hat = ys.transpose(0, 1).flatten(0, 1), torch.cat(preds)  # rollout*N x C x H x W, step-major
         stats = {}
         if self.adversarial:  # D first, on the detached prediction, as in Mathieu et al.'s Algorithm 1
             real, fake = torch.cat([context, y], 1), torch.cat([context, y_hat.detach()], 1)

@@ -1,0 +1,87 @@
+"""CycleGAN: the history pool's rule and exact state, the class filters, and a short run that learns its cycles."""
+
+import pytest
+import torch
+
+from gankit.config import apply_overrides, validate
+from gankit.data import RunData, TensorData
+from gankit.errors import UserError
+from gankit.methods import METHODS, build_method
+from gankit.methods.cyclegan import ImagePool
+from gankit.train.context import TrainContext
+
+
+def _squares(n, size, g):
+    """Bright squares of random place and side on black: images with structure to learn, unlike noise."""
+    x = -torch.ones(n, 1, size, size)
+    for i in range(n):
+        s = int(torch.randint(3, size // 2, (), generator=g))
+        top, left = (int(v) for v in torch.randint(0, size - s, (2,), generator=g))
+        x[i, :, top : top + s, left : left + s] = 1.0
+    return x
+
+
+def test_pool_returns_the_first_images_as_they_are_then_swaps_about_half():
+    pool = ImagePool(4, seed=0)
+    first = torch.arange(4.0).view(4, 1, 1, 1)
+    assert torch.equal(pool.query(first), first)
+    new = torch.arange(100.0, 300.0).view(200, 1, 1, 1)
+    out = pool.query(new)
+    swapped = (out != new).flatten()
+    assert 70 < int(swapped.sum()) < 130  # each is swapped with probability 1/2
+    history = set(range(4)) | set(range(100, 300))
+    assert set(out.flatten().long().tolist()) <= history and len(pool.images) == 4
+
+
+def test_pool_state_resumes_the_same_draws():
+    pool = ImagePool(3, seed=1)
+    pool.query(torch.randn(5, 1, 2, 2))
+    state = pool.state_dict()
+    again = ImagePool(3, seed=99)
+    again.load_state_dict(state, torch.device("cpu"))
+    x = torch.randn(20, 1, 2, 2)
+    assert torch.equal(pool.query(x), again.query(x))
+
+
+def test_a_pool_of_size_0_passes_images_through():
+    x = torch.randn(3, 1, 2, 2)
+    assert torch.equal(ImagePool(0, seed=0).query(x), x)
+
+
+def _cfg(*extra):
+    return validate(apply_overrides({"method": "cyclegan"}, METHODS["cyclegan"].smoke + list(extra)), "test")
+
+
+def _two_class_data():
+    g = torch.Generator().manual_seed(0)
+    x = _squares(80, 12, g)
+    y = torch.arange(80) % 4
+    return TensorData(x, y, ["w", "x", "y", "z"], "toy")
+
+
+def test_class_filters_split_the_train_part_and_unknown_classes_are_named():
+    cfg = _cfg("data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[y, z]", "cyclegan.val_size=4")
+    data = _two_class_data()
+    m = build_method(cfg, data.spec, torch.device("cpu"))
+    ctx = TrainContext(RunData({"train": data}), torch.device("cpu"), 4, 8)
+    m.setup(ctx)
+    assert len(ctx.data.part("cycle_A")) == 20 - 4 and len(ctx.data.part("cycle_B")) == 40 - 4
+    assert set(ctx.data.part("cycle_B").y.tolist()) == {2, 3} and m.classes_b_idx == [2, 3]
+    bad = _cfg("data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[nope]")
+    with pytest.raises(UserError, match="nope"):
+        build_method(bad, data.spec, torch.device("cpu")).setup(TrainContext(RunData({"train": data}), "cpu", 4, 8))
+    with pytest.raises(UserError, match="classes_a and classes_b"):
+        build_method(_cfg("data.target=null"), data.spec, torch.device("cpu"))
+
+
+def test_a_short_run_shrinks_the_cycle_error():
+    torch.manual_seed(0)
+    cfg = _cfg("data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[y]", "cyclegan.val_size=4",
+               "cyclegan.width=8", "cyclegan.lr=1e-3", "train.steps=40")
+    data = _two_class_data()
+    m = build_method(cfg, data.spec, torch.device("cpu"))
+    m.setup(TrainContext(RunData({"train": data}), torch.device("cpu"), 4, 40))
+    first = m.evaluate()["cycle_l1"]
+    for _ in range(40):
+        m.step()
+    assert m.evaluate()["cycle_l1"] < 0.7 * first
