@@ -83,3 +83,11 @@ def test_high_frequency_energy_sorts_frequencies():
     assert_close(high_frequency_energy(slow, 0.125), torch.tensor([0.0], dtype=torch.float64), atol=1e-12, rtol=0)
     assert_close(high_frequency_energy(flat, 0.125), torch.tensor([0.0], dtype=torch.float64), atol=1e-12, rtol=0)
     assert_close(high_frequency_ratio(0.5 * checker + slow, checker, 0.125), torch.tensor([0.25]))
+
+
+def test_luma_psnr_of_white_against_mid_gray_by_hand():
+    # Y(white) = 235/255; Y(mid gray, 0 in [-1, 1]) = (16 + 0.5 * 219) / 255 = 125.5/255; on the 0..255 scale the
+    # error is 109.5 everywhere: PSNR = 20 log10(255 / 109.5) = 7.3425 dB, whatever the border shaved.
+    white, gray = torch.ones(1, 3, 12, 12), torch.zeros(1, 3, 12, 12)
+    expected = torch.tensor([20 * math.log10(255 / 109.5)])
+    assert_close(psnr(shave(rgb_to_y(white), 4), shave(rgb_to_y(gray), 4), data_range=1.0), expected)
