@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -32,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
-import torch  # noqa: E402
 
 import gankit  # noqa: E402
+from common import hardware  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.config import load_config  # noqa: E402
 
 
@@ -159,18 +158,6 @@ def cas_table(args) -> tuple[dict, str]:
     by_class = ", ".join(f"{k} {v:.2f}" for k, v in res["cas_by_class"].items())
     lines += ["", f"CAS by class: {by_class}."]
     return res, "\n".join(lines) + "\n"
-
-
-def hardware() -> str:
-    model = "cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import gankit  # noqa: E402
+from common import hardware  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.config import load_config  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
 from gankit.next_frame import draw_futures, test_scores  # noqa: E402
@@ -124,16 +124,6 @@ def figure(runs: Path, dataset: str, horizon: int, samples: int, path: Path) -> 
     fig.savefig(path, dpi=150)
     plt.close(fig)
     return path
-
-
-def hardware() -> str:
-    model = "cpu"
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []:
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    threads = os.environ.get("OMP_NUM_THREADS", str(torch.get_num_threads()))
-    return f"{model}, {os.cpu_count()} cores, OMP_NUM_THREADS={threads}, torch {torch.__version__}"
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -20,7 +20,6 @@ import argparse
 import concurrent.futures
 import json
 import multiprocessing
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
-import torch  # noqa: E402
 
 import gankit  # noqa: E402
+from common import hardware  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.config import load_config  # noqa: E402
 from gankit.semi_supervised import test_accuracy  # noqa: E402
 
@@ -103,16 +102,6 @@ def markdown_table(summary: dict, command: str, minutes: float, train_minutes: f
         lines.append(f"| {dataset} | {gan['steps']} | {gan['seeds']} | {_cell(sup)} | {_cell(gan)} | "
                      f"{rows['gain_points']:+.1f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
-
-
-def hardware() -> str:
-    model = "cpu"
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []:
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    threads = os.environ.get("OMP_NUM_THREADS", str(torch.get_num_threads()))
-    return f"{model}, {os.cpu_count()} cores, OMP_NUM_THREADS={threads}, torch {torch.__version__}"
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 import torch  # noqa: E402
 
 import gankit  # noqa: E402
+from common import hardware  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.config import load_config  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
 from gankit.data.photos import image_paths, random_crops, read_image  # noqa: E402
@@ -203,7 +204,7 @@ def main() -> None:
     args = p.parse_args()
     t0 = time.monotonic()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    res: dict = {"anchor": ANCHOR, "hardware": args_hardware()}
+    res: dict = {"anchor": ANCHOR, "hardware": hardware()}
     if args.only in (None, "photographs"):
         res["photographs"] = photographs(args)
     if args.only in (None, "fashion-mnist"):
@@ -215,13 +216,6 @@ def main() -> None:
     (out / f"results{suffix}.json").write_text(json.dumps(res, indent=2))
     (out / f"table{suffix}.md").write_text(markdown(res))
     print(json.dumps(res, indent=2))
-
-
-def args_hardware() -> str:
-    import platform
-
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} thread(s)"
 
 
 if __name__ == "__main__":
