@@ -11,6 +11,7 @@ from gankit.methods import build_method
 from gankit.methods.superres import quantize, sr_scores
 from gankit.nets.srresnet import upscale_bicubic
 from gankit.train import load_checkpoint, train_run
+from gankit.train.context import TrainContext
 
 TINY = [
     "superres.blocks=2",
@@ -52,6 +53,7 @@ def test_srgan_trains_d_and_starts_from_the_given_g(tmp_path, small_data):
         + [f"superres.init_g={tmp_path / 'srresnet'}"],
     )
     method = build_method(cfg, DataSpec((1, 28, 28)), CPU)
+    method.setup(TrainContext.for_data(small_data, 8))
     start = load_checkpoint(tmp_path / "srresnet").module_state("G")
     assert all(torch.equal(method.G.state_dict()[k], v) for k, v in start.items())
     train_run(cfg, tmp_path / "srgan", progress=False)
@@ -100,7 +102,7 @@ def test_init_g_of_another_shape_or_no_run_is_an_error(tmp_path, small_data):
     train_run(load_config("srresnet-fashion-mnist", TINY + ["train.steps=2"]), tmp_path / "small", progress=False)
     cfg = load_config("srresnet-fashion-mnist", TINY + ["superres.width=8", f"superres.init_g={tmp_path / 'small'}"])
     with pytest.raises(UserError, match="another shape"):
-        build_method(cfg, DataSpec((1, 28, 28)), CPU)
+        build_method(cfg, DataSpec((1, 28, 28)), CPU).setup(TrainContext.for_data(small_data, 8))
     cfg = load_config("srresnet-fashion-mnist", TINY + [f"superres.init_g={tmp_path / 'none'}"])
     with pytest.raises(UserError, match="superres.init_g"):
-        build_method(cfg, DataSpec((1, 28, 28)), CPU)
+        build_method(cfg, DataSpec((1, 28, 28)), CPU).setup(TrainContext.for_data(small_data, 8))

@@ -13,7 +13,7 @@ One step, for a batch of high-resolution crops x and their downscaled inputs s:
 ``content`` is the pixel MSE (SRResNet; SRGAN-MSE) or the MSE between fixed features (SRGAN's "VGG loss"; here a
 network available offline: the first convolutions of the FID Inception for photographs, the first blocks of the
 shipped classifier for 28 x 28 data). With ``adv_weight = 0`` there is no D: that is SRResNet. SRGAN starts from a
-trained SRResNet, as in the paper: ``superres.init_g=RUN`` loads that run's G before the first step.
+trained SRResNet, as in the paper: ``superres.init_g=RUN`` loads that run's G in ``setup``, before the first step.
 
 Scores during training (``eval.eval_every``) are taken on validation crops held out of the training split
 (``psnr``, ``ssim`` on the luma channel, ``hf_ratio``: high-frequency energy over the truth's; logged as
@@ -135,18 +135,12 @@ class SuperResolution:
         self.G_train, self.D_train = self.G, getattr(self, "D", None)
         self.seed, self.num_preview = cfg.train.seed, min(8, cfg.train.num_samples)
         self.x_val = None
-        if s.init_g:
-            self._init_g(s.init_g)
 
-    def _init_g(self, run_dir: str) -> None:
-        from gankit.train.checkpoint import load_checkpoint  # a leaf module: loading weights, not the loop
-
+    def _init_g(self, ctx) -> None:
+        """Start G from another run's (in setup, so a trained run is rebuilt without the run it started from)."""
+        run_dir = self.cfg.init_g
         try:
-            weights = load_checkpoint(run_dir).module_state("G")
-        except UserError as e:
-            raise UserError(f"superres.init_g: {e}") from None
-        try:
-            self.G.load_state_dict(weights)
+            self.G.load_state_dict(ctx.module_weights(run_dir, "G", key="superres.init_g"))
         except RuntimeError:
             raise UserError(f"superres.init_g={run_dir}: its G has another shape (blocks, width, scale)") from None
 
@@ -163,6 +157,8 @@ class SuperResolution:
         xv = train.x[val]
         top, left = (xv.shape[-2] - self.crop) // 2, (xv.shape[-1] - self.crop) // 2
         self.x_val = xv[..., top : top + self.crop, left : left + self.crop].to(self.device)
+        if self.cfg.init_g:
+            self._init_g(ctx)
         self.G_train = ctx.wrap(self.G)
         if hasattr(self, "D"):
             self.D_train = ctx.wrap(self.D)

@@ -106,6 +106,19 @@ class TrainContext:
         )
         return self.streams[name]
 
+    def module_weights(self, run_dir: str, name: str, key: str = "") -> dict[str, torch.Tensor]:
+        """The weights of module ``name`` in the newest checkpoint of another run (a method that starts from a
+        trained network: SRGAN from SRResNet). ``key`` names the config key for the one-line error."""
+        from gankit.train.checkpoint import load_checkpoint
+
+        try:
+            ckpt = load_checkpoint(run_dir)
+        except UserError as e:
+            raise UserError(f"{key}: {e}" if key else str(e)) from None
+        if not any(k.startswith(name + ".") for k in ckpt.weights):
+            raise UserError(f"{key or run_dir}: the run {run_dir} has no module '{name}'")
+        return ckpt.module_state(name)
+
     def average_gradients(self, parameters: Iterable[nn.Parameter]) -> None:
         """Average the gradients of ``parameters`` over processes (for methods that do not train through DDP)."""
         if self.world_size == 1:
