@@ -18,6 +18,9 @@ def _spec(data_cfg_json: str) -> DataSpec:
     cfg = DataConfig.model_validate_json(data_cfg_json)
     if cfg.name in ("fashion-mnist", "mnist-5k") and cfg.target is None:  # known: skip reading 60,000 images per preset
         return DataSpec((cfg.channels or 1, cfg.img_size or 28, cfg.img_size or 28), classes=tuple("0123456789"))
+    if cfg.name in ("fashion-mnist-edges", "mnist-5k-edges"):  # known: skip Canny over every training image
+        size = cfg.img_size or 28
+        return DataSpec((cfg.channels or 1, size, size), classes=tuple("0123456789"), cond=("a",))
     if cfg.name == "bsds500":  # read from a folder the user names: its known shape (landscape photographs)
         return DataSpec((cfg.channels or 3, 321, 481))
     return load_run_data(cfg).spec
