@@ -1,8 +1,10 @@
-"""What every benchmark script shares: the hardware line that goes beside each number it reports."""
+"""What every benchmark script shares: the hardware line beside each number, training a preset once, writing results."""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -21,3 +23,28 @@ def hardware() -> str:
     threads = os.environ.get("OMP_NUM_THREADS", str(torch.get_num_threads()))
     devices = f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
     return f"{model}, {os.cpu_count()} cores, OMP_NUM_THREADS={threads}, torch {torch.__version__}{devices}"
+
+
+def train_once(preset: str, run_dir: str | Path, overrides: list[str], progress: bool = False) -> dict:
+    """Train ``preset`` (with ``overrides``) into ``run_dir`` unless that run has a checkpoint already, so that a
+    benchmark re-scores existing runs; returns the training's ``{"seconds", "steps"}`` ({} when unrecorded)."""
+    import gankit
+    from gankit.config import load_config
+
+    run_dir = Path(run_dir)
+    timing = run_dir / "train_seconds.json"
+    if not (run_dir / "checkpoints").is_dir():
+        cfg = load_config(preset, overrides)
+        seconds = gankit.train(cfg, run_dir, progress=progress).seconds
+        timing.write_text(json.dumps({"seconds": seconds, "steps": cfg.train.steps}))
+    return json.loads(timing.read_text()) if timing.is_file() else {}
+
+
+def write_results(out: str | Path, suffix: str, report: dict, table: str) -> None:
+    """``results<suffix>.json`` and ``table<suffix>.md`` in ``out``; the JSON to stdout, the table to stderr."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"results{suffix}.json").write_text(json.dumps(report, indent=2))
+    (out / f"table{suffix}.md").write_text(table)
+    print(json.dumps(report, indent=2))
+    print(table, file=sys.stderr)

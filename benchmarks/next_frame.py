@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import gankit  # noqa: E402
-from common import hardware  # noqa: E402  (benchmarks/common.py, beside this script)
+from common import hardware, train_once, write_results  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.config import load_config  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
 from gankit.next_frame import draw_futures, test_scores  # noqa: E402
@@ -49,13 +49,8 @@ ANCHOR = ("none on this data: Mathieu et al. 2016 report PSNR and sharpness on U
 
 def train_model(model: str, dataset: str, steps: int | None, args) -> dict:
     run_dir = Path(args.runs) / model
-    timing = run_dir / "train_seconds.json"
-    if not (run_dir / "checkpoints").is_dir():
-        overrides = [f"train.steps={steps}"] if steps else []
-        cfg = load_config(f"nextframe-{model}-{dataset}", overrides)
-        seconds = gankit.train(cfg, run_dir, progress=args.progress).seconds
-        timing.write_text(json.dumps({"seconds": seconds, "steps": cfg.train.steps}))
-    t = json.loads(timing.read_text())
+    overrides = [f"train.steps={steps}"] if steps else []
+    t = train_once(f"nextframe-{model}-{dataset}", run_dir, overrides, args.progress)
     with open(run_dir / "metrics.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r.get("eval_psnr")]
     last = rows[-1] if rows else {}
@@ -151,10 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
     table = markdown_table(results, command, minutes, hardware())
     report = {"benchmark": "next_frame", "command": command, "hardware": hardware(), "minutes": minutes,
               "anchor": ANCHOR, "checks": checks(results), "results": results}  # fmt: skip
-    (out / f"results{suffix}.json").write_text(json.dumps(report, indent=2))
-    (out / f"table{suffix}.md").write_text(table)
-    print(json.dumps(report, indent=2))
-    print(table, file=sys.stderr)
+    write_results(out, suffix, report, table)
     return report
 
 

@@ -28,9 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
 
-import gankit  # noqa: E402
-from common import hardware  # noqa: E402  (benchmarks/common.py, beside this script)
-from gankit.config import load_config  # noqa: E402
+from common import hardware, train_once, write_results  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.semi_supervised import test_accuracy  # noqa: E402
 
 PRESETS = {"fashion-mnist": "ssgan-fashion-mnist", "mnist-5k": "ssgan-mnist-5k"}
@@ -44,12 +42,7 @@ def train_and_test(dataset: str, variant: str, seed: int, steps: int | None, arg
     overrides = [f"ssgan.variant={variant}", f"data.seed={seed}", f"train.seed={seed}", "train.sample_every=100000"]
     if steps is not None:
         overrides += [f"train.steps={steps}", f"eval.eval_every={max(50, steps // 10)}"]
-    timing = run_dir / "train_seconds.json"
-    if not (run_dir / "checkpoints").is_dir():
-        cfg = load_config(PRESETS[dataset], overrides)
-        seconds = gankit.train(cfg, run_dir, progress=args.progress).seconds
-        timing.write_text(json.dumps({"seconds": seconds, "steps": cfg.train.steps}))
-    t = json.loads(timing.read_text())
+    t = train_once(PRESETS[dataset], run_dir, overrides, args.progress)
     best = json.loads((run_dir / "best" / "best.json").read_text())
     out = {"dataset": dataset, "variant": variant, "seed": seed, "steps": t["steps"], "train_seconds": t["seconds"],
            "val_acc": best["value"], **test_accuracy(run_dir)}  # fmt: skip
@@ -141,10 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     table = markdown_table(summary, command, minutes, train_minutes, hardware())
     report = {"benchmark": "semi_supervised", "command": command, "hardware": hardware(), "minutes": minutes,
               "train_minutes": train_minutes, "anchor": ANCHOR, "summary": summary, "results": results}  # fmt: skip
-    (out / f"results{suffix}.json").write_text(json.dumps(report, indent=2))
-    (out / f"table{suffix}.md").write_text(table)
-    print(json.dumps(report, indent=2))
-    print(table, file=sys.stderr)
+    write_results(out, suffix, report, table)
     return report
 
 

@@ -19,7 +19,6 @@ Run directories that exist (``--runs``/NAME) are scored again, not retrained.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,8 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
 import torch  # noqa: E402
 
-import gankit  # noqa: E402
-from common import hardware  # noqa: E402  (benchmarks/common.py, beside this script)
+from common import hardware, train_once, write_results  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.config import load_config  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
 from gankit.data.photos import image_paths, random_crops, read_image  # noqa: E402
@@ -53,12 +51,7 @@ ANCHOR = (
 
 def train(preset: str, name: str, overrides: list[str], args) -> tuple[Path, float]:
     run_dir = Path(args.runs) / name
-    timing = run_dir / "train_seconds.json"
-    if not timing.is_file():
-        cfg = load_config(preset, overrides)
-        seconds = gankit.train(cfg, run_dir, progress=args.progress).seconds
-        timing.write_text(json.dumps({"seconds": seconds, "steps": cfg.train.steps}))
-    return run_dir, json.loads(timing.read_text())["seconds"]
+    return run_dir, train_once(preset, run_dir, overrides, args.progress)["seconds"]
 
 
 def pair(data: str, overrides: list[str], args) -> tuple[dict, dict]:
@@ -210,12 +203,7 @@ def main() -> None:
     if args.only in (None, "fashion-mnist"):
         res["fashion-mnist"] = fashion(args)
     res["seconds"] = time.monotonic() - t0
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    suffix = f"-{args.only}" if args.only else ""
-    (out / f"results{suffix}.json").write_text(json.dumps(res, indent=2))
-    (out / f"table{suffix}.md").write_text(markdown(res))
-    print(json.dumps(res, indent=2))
+    write_results(args.out, f"-{args.only}" if args.only else "", res, markdown(res))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,8 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
 import torch  # noqa: E402
 
-import gankit  # noqa: E402
-from gankit.config import load_config  # noqa: E402
+from common import hardware, train_once, write_results  # noqa: E402  (benchmarks/common.py, beside this script)
 from gankit.data import load_dataset  # noqa: E402
 from gankit.data.domains import load_domain  # noqa: E402
 from gankit.images import save_grid  # noqa: E402
@@ -43,19 +41,12 @@ from gankit.train.restore import load_method  # noqa: E402
 
 PIX2PIX = {"l1": "pix2pix-l1-edges-fashion-mnist", "l1+gan": "pix2pix-edges-fashion-mnist"}
 CYCLEGAN = ["cyclegan-sneakers-boots-fashion-mnist", "cyclegan-tshirts-shirts-fashion-mnist", "cyclegan-mnist-mnist-m"]
-HARDWARE = "2-core AMD EPYC (AVX-512), torch 2.13.0+cpu, OMP_NUM_THREADS=1, shared cores"
 
 
 def trained(preset: str, args) -> tuple[Path, dict]:
     """The run of ``preset`` under ``--runs``, trained first when it has no checkpoint; its training time."""
     run_dir = Path(args.runs) / preset
-    timing = run_dir / "train_seconds.json"
-    if not (run_dir / "checkpoints").is_dir():
-        cfg = load_config(preset, ["train.sample_every=100000"])
-        start = time.perf_counter()
-        gankit.train(cfg, run_dir, progress=args.progress)
-        timing.write_text(json.dumps({"seconds": time.perf_counter() - start, "steps": cfg.train.steps}))
-    return run_dir, (json.loads(timing.read_text()) if timing.is_file() else {})
+    return run_dir, train_once(preset, run_dir, ["train.sample_every=100000"], args.progress)
 
 
 def pix2pix(args, out: Path) -> dict:
@@ -112,7 +103,7 @@ def cyclegan(args, out: Path) -> dict:
 
 
 def table(res: dict) -> str:
-    lines = [f"Hardware: {HARDWARE}.", ""]
+    lines = [f"Hardware: {res['hardware']}.", ""]
     if "pix2pix" in res:
         head = "| pix2pix, edges -> garments (10,000 test pairs) | domain FID | class acc. | L1 | steps | time (s) |"
         lines += [head, "|---|---|---|---|---|---|"]
@@ -144,15 +135,12 @@ def main() -> None:
     torch.set_num_threads(1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    res: dict = {"hardware": HARDWARE}
+    res: dict = {"hardware": hardware()}
     if args.only in (None, "pix2pix"):
         res["pix2pix"] = pix2pix(args, out)
     if args.only in (None, "cyclegan"):
         res["cyclegan"] = cyclegan(args, out)
-    suffix = f"-{args.only}" if args.only else ""
-    (out / f"results{suffix}.json").write_text(json.dumps(res, indent=2))
-    (out / f"table{suffix}.md").write_text(table(res))
-    print(json.dumps(res, indent=2))
+    write_results(out, f"-{args.only}" if args.only else "", res, table(res))
 
 
 if __name__ == "__main__":
