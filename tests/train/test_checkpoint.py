@@ -87,3 +87,43 @@ def test_crafted_pickle_is_refused(tmp_path):
 def test_no_checkpoint_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no checkpoint"):
         load_checkpoint(tmp_path)
+
+
+def _two_checkpoints(run):
+    for step, x in ((2, "old"), (4, "new")):
+        save_checkpoint(run / "checkpoints", step, _modules(), {"x": x})
+    return run / "checkpoints" / "step_00000004"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip_byte", "delete_state"])
+def test_damaged_newest_checkpoint_falls_back_with_a_warning(tmp_path, capsys, damage):
+    newest = _two_checkpoints(tmp_path)
+    weights = newest / "weights.safetensors"
+    if damage == "truncate":  # a full disk: the file stops half-way
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    elif damage == "flip_byte":  # same size, one tensor value altered: only the checksum sees it
+        data = bytearray(weights.read_bytes())
+        data[-3] ^= 0xFF
+        weights.write_bytes(bytes(data))
+    else:
+        (newest / "state.json").unlink()
+    ck = load_checkpoint(tmp_path)
+    assert ck.step == 2 and ck.state["x"] == "old"
+    warning = capsys.readouterr().err.strip().splitlines()
+    assert len(warning) == 1 and "step_00000004" in warning[0] and "using step_00000002" in warning[0]
+
+
+def test_no_checkpoint_verifies_is_one_user_error(tmp_path):
+    _two_checkpoints(tmp_path)
+    for folder in (tmp_path / "checkpoints").glob("step_*"):
+        (folder / "state.safetensors").write_bytes(b"\0" * 10)
+    with pytest.raises(UserError, match="none of its 2 checkpoints verifies") as e:
+        load_checkpoint(tmp_path)
+    assert "\n" not in str(e.value)
+
+
+def test_a_checkpoint_named_directly_does_not_fall_back(tmp_path):
+    newest = _two_checkpoints(tmp_path)
+    (newest / "weights.safetensors").write_bytes(b"garbage")
+    with pytest.raises(UserError, match="step_00000004: not a valid gankit checkpoint"):
+        load_checkpoint(newest)

@@ -8,13 +8,18 @@ appear as ``{"__tensor__": key}`` references into ``state.safetensors``.
 
 Writing is atomic: the folder is written under a temporary name and renamed into place, then
 the ``latest`` pointer is replaced; an interrupted write leaves the previous checkpoint intact.
+``checksums.json`` holds the SHA-256 of the other three files, so that a checkpoint damaged later (a full
+disk, a bad copy) is recognised before it is used: loading a run falls back to the newest checkpoint that
+verifies, with a one-line warning naming each one skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ from torch import nn
 from gankit.errors import UserError
 
 WEIGHTS, TENSORS, STATE = "weights.safetensors", "state.safetensors", "state.json"
+CHECKSUMS = "checksums.json"
 
 
 # ----------------------------------------------------------------------------- tree <-> JSON + tensors
@@ -96,6 +102,7 @@ def save_checkpoint(
     tree = _encode({"step": step, **state}, tensors, "state")
     save_file(tensors, tmp / TENSORS)
     (tmp / STATE).write_text(json.dumps(tree))
+    (tmp / CHECKSUMS).write_text(json.dumps({name: _sha256(tmp / name) for name in (WEIGHTS, TENSORS, STATE)}))
     _fsync_dir(tmp)
     if final.exists():  # re-saving the same step (e.g. at the end after a periodic save)
         shutil.rmtree(final)
@@ -115,25 +122,64 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fh.fileno())
 
 
-def find_checkpoint(run_dir: str | Path) -> Path:
-    """The newest complete checkpoint of a run directory (or a checkpoint folder itself)."""
-    run_dir = Path(run_dir)
-    if (run_dir / STATE).is_file():
-        return run_dir
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _candidates(run_dir: Path) -> list[Path]:
+    """A run's checkpoint folders, newest first (the ``latest`` pointer's first when it names one)."""
     folder = run_dir / "checkpoints"
+    found = sorted((p for p in folder.glob("step_*") if p.is_dir()), reverse=True) if folder.is_dir() else []
     latest = folder / "latest"
-    if latest.is_file() and (folder / latest.read_text().strip() / STATE).is_file():
-        return folder / latest.read_text().strip()
-    candidates = sorted(p for p in folder.glob("step_*") if (p / STATE).is_file()) if folder.is_dir() else []
-    if not candidates:
-        raise UserError(f"{run_dir}: no checkpoint found (expected {folder}/step_*/)")
-    return candidates[-1]
+    if latest.is_file() and (named := folder / latest.read_text().strip()) in found:
+        found.remove(named)
+        found.insert(0, named)
+    return found
+
+
+def find_checkpoint(run_dir: str | Path) -> Path:
+    """The newest checkpoint of a run directory that verifies (or a checkpoint folder itself)."""
+    return load_checkpoint(run_dir).path
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Load a checkpoint folder or a run's newest checkpoint. Never unpickles: safetensors and JSON only."""
-    path = find_checkpoint(path)
+    """Load a checkpoint folder, or a run's newest checkpoint that verifies. Never unpickles: safetensors and
+    JSON only.
+
+    A damaged newest checkpoint (a file missing, truncated or altered) is skipped with a one-line warning on
+    stderr naming it, and the next newest is used; the error names every one only when none verifies.
+    """
+    path = Path(path)
+    if (path / STATE).is_file() or (path / WEIGHTS).is_file():  # a checkpoint folder named directly: no fallback
+        return _load(path)
+    candidates = _candidates(path)
+    if not candidates:
+        raise UserError(f"{path}: no checkpoint found (expected {path / 'checkpoints'}/step_*/)")
+    damaged = []
+    for candidate in candidates:
+        try:
+            ckpt = _load(candidate)
+        except UserError as e:
+            damaged.append(str(e))
+            continue
+        for reason in damaged:
+            print(f"warning: skipping damaged checkpoint {reason}; using {ckpt.path.name}", file=sys.stderr)
+        return ckpt
+    raise UserError(f"{path}: none of its {len(candidates)} checkpoints verifies (newest: {damaged[0]})")
+
+
+def _load(path: Path) -> Checkpoint:
+    """One checkpoint folder, verified against its checksums (when it has them: older ones do not) and read
+    in full; a UserError names the folder and what is wrong."""
     try:
+        sums = json.loads((path / CHECKSUMS).read_text()) if (path / CHECKSUMS).is_file() else {}
+        for name, expected in sums.items():
+            if _sha256(path / name) != expected:
+                raise ValueError(f"{name} does not match its checksum")
         weights = load_file(path / WEIGHTS)
         tensors = load_file(path / TENSORS)
         tree = json.loads((path / STATE).read_text())
