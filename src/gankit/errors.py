@@ -10,3 +10,10 @@ class UserError(Exception):
     """A mistake in the user's input: printed as one line, exit code 2."""
 
     exit_code = 2
+
+
+class TrainingDiverged(UserError):
+    """A loss or a weight became NaN or infinite: one line naming the step and the last good checkpoint, exit 3
+    (not 2: the config may be fine, the run was not)."""
+
+    exit_code = 3

@@ -8,10 +8,21 @@ from gankit.cli import build_parser, main
 from gankit.sampling.truncation import truncated_latents
 
 
-def test_help_lists_subcommands(capsys):
-    text = build_parser().format_help()
-    for cmd in ("train", "sample"):
-        assert cmd in text
+def test_help_lists_every_subcommand_and_each_has_its_own_help(capsys):
+    import argparse
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    names = set(sub.choices)
+    assert {"train", "sample", "evaluate", "interpolate", "invert", "lab", "adapt", "upscale", "translate"} <= names
+    text = parser.format_help()
+    for name, subparser in sub.choices.items():
+        assert name in text  # listed in gankit --help
+        with pytest.raises(SystemExit) as e:
+            main([name, "--help"])
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: gankit {name}") and subparser.description  # says what the command does
 
 
 def test_sample_png_and_npz(tmp_path, tiny_overrides, capsys):

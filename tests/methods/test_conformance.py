@@ -56,7 +56,7 @@ def test_run_directory_contract(tmp_path, name):
     assert (run / "samples" / "step_00000008.png").is_file() and result.last_samples.is_file()  # a preview
     assert list((run / "tb").glob("events.out.tfevents.*"))
     ckpt = load_checkpoint(run)  # safetensors and JSON only: nothing is unpickled
-    assert ckpt.step == 8 and {p.name for p in ckpt.path.iterdir()} == {"weights.safetensors", "state.safetensors", "state.json"}
+    assert ckpt.step == 8 and {p.name for p in ckpt.path.iterdir()} == {"weights.safetensors", "state.safetensors", "state.json", "checksums.json"}
     method, _ = load_method(run)  # rebuilt from the checkpoint's data spec alone
     assert set(method.modules) == {k.split(".")[0] for k in ckpt.weights}
 

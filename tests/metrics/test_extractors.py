@@ -88,10 +88,9 @@ def test_shipped_fashion_classifier_is_accurate_on_test_images():
     from gankit.data import load_dataset
 
     ex = ClassifierExtractor("fashion-mnist-classifier")
-    assert float(ex.meta["test_accuracy"]) >= 0.92
     test = load_dataset("fashion-mnist", split="test")
-    f, p = extract(ex, test.x[:2000])
-    assert f.shape == (2000, 128) and p.shape == (2000, 10)
-    torch.testing.assert_close(p.sum(1), torch.ones(2000))
-    acc = float((p.argmax(1) == test.y[:2000]).double().mean())
-    assert acc >= 0.90  # 2,000 of the 10,000 test images; the full split is recorded in the metadata
+    f, p = extract(ex, test.x)
+    assert f.shape == (10000, 128) and p.shape == (10000, 10)
+    torch.testing.assert_close(p.sum(1), torch.ones(10000))
+    acc = float((p.argmax(1) == test.y).double().mean())  # the whole test split, measured here, not read back
+    assert acc >= 0.92 and acc == pytest.approx(float(ex.meta["test_accuracy"]), abs=1e-4)

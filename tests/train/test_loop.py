@@ -18,6 +18,11 @@ def _rows(run_dir):
         return [{k: r[k] for k in COLUMNS} for r in csv.DictReader(f)]
 
 
+def _logged_rows(run) -> int:
+    path = run / "metrics.csv"
+    return max(len(path.read_text().splitlines()) - 1, 0) if path.is_file() else 0
+
+
 def test_run_directory_contract(tmp_path, tiny_overrides):
     cfg = gankit.load_config(None, tiny_overrides + ["train.steps=8"])
     result = gankit.train(cfg, tmp_path / "run", progress=False)
@@ -56,7 +61,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, tiny_overrides):
     cmd = [sys.executable, "-m", "gankit", "train", "--run-dir", str(run), "--steps", "100000", "--no-progress", *tiny_overrides]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while not (run / "metrics.csv").exists() and time.time() < deadline:
+    while _logged_rows(run) < 1 and time.time() < deadline:  # metrics.csv exists from the start: wait for a row
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)

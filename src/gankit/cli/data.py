@@ -6,7 +6,11 @@ import argparse
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("data", help="list datasets, or fetch one (e.g. Fashion-MNIST) into the cache")
+    p = sub.add_parser(
+        "data",
+        help="list datasets, or fetch one (e.g. Fashion-MNIST) into the cache",
+        description="List the datasets gankit knows and where each is found, or make one available offline.",
+    )
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     f = dsub.add_parser("fetch", help="make a dataset available offline (find it, or download it into the cache)")
     f.add_argument("name", help="dataset name, e.g. fashion-mnist")

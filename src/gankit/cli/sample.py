@@ -6,7 +6,12 @@ import argparse
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("sample", help="draw samples from a trained run (PNG grid or .npz)")
+    p = sub.add_parser(
+        "sample",
+        help="draw samples from a trained run (PNG grid or .npz)",
+        description="Draw N samples from the newest checkpoint of a run: a PNG grid, or uint8 images in an .npz "
+        "that gankit evaluate reads. Seeded: the same --seed draws the same samples.",
+    )
     p.add_argument("--run", required=True, metavar="DIR", help="a run directory")
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")

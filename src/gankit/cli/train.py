@@ -69,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
     how = "interrupted" if result.interrupted else "finished"
     print(f"{how} at step {result.step} in {result.seconds:.0f} s ({result.images_per_s:.0f} images/s)")
     print(f"  run directory: {result.run_dir}")
-    print(f"  samples:       {result.last_samples}")
-    print(f"  metrics:       {result.run_dir / 'metrics.csv'}  (tensorboard --logdir {result.run_dir / 'tb'})")
-    print(f"  checkpoint:    {result.run_dir / 'checkpoints'}  (resume with: gankit train --resume {result.run_dir})")
+    # Only what is on disk: a line never names a file that was not written.
+    if result.last_samples is not None and result.last_samples.is_file():
+        print(f"  samples:       {result.last_samples}")
+    if (result.run_dir / "metrics.csv").is_file():
+        print(f"  metrics:       {result.run_dir / 'metrics.csv'}  (tensorboard --logdir {result.run_dir / 'tb'})")
+    if (result.run_dir / "checkpoints" / "latest").is_file():
+        resume = f"gankit train --resume {result.run_dir}"
+        print(f"  checkpoint:    {result.run_dir / 'checkpoints'}  (resume with: {resume})")
     return 0

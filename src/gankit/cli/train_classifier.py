@@ -6,7 +6,12 @@ import argparse
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train-classifier", help="train the small evaluation classifier (fashion-mnist or mnist-5k)")
+    p = sub.add_parser(
+        "train-classifier",
+        help="train the small evaluation classifier (fashion-mnist or mnist-5k)",
+        description="Train the small CNN whose features and class probabilities gankit evaluate uses for "
+        "domain FID, KID, IS and class coverage, and write its weights as safetensors.",
+    )
     p.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist (default) or mnist-5k")
     p.add_argument(
         "--out", metavar="FILE", help="the safetensors file to write (default: <dataset>-classifier.safetensors)"

@@ -23,7 +23,8 @@ SUPPORT_DENSITY = 1e-3
 def run(out: Path, quick: bool = False) -> dict:
     toy = get_toy("mog-1d")
     G = GaussianGenerator(0.5, 1.5)
-    D = train_optimal_d(toy, G, steps=60 if quick else 3000, batch=256 if quick else 2048)
+    # quick: enough steps that the test can bound the gap (mean 0.03, max 0.4 on the support; 3 s)
+    D = train_optimal_d(toy, G, steps=600 if quick else 3000, batch=512 if quick else 2048)
     xs = np.linspace(-6, 8, 1401)
     p_data = toy.density(xs).numpy()
     p_g = G.density(xs).numpy()
@@ -43,7 +44,7 @@ def run(out: Path, quick: bool = False) -> dict:
     ax2.plot(xs, d_star, "k--", lw=2, label=r"$D^*(x) = p_{data} / (p_{data} + p_g)$")
     ax2.plot(xs, d_hat, color="C2", lw=1.5, label="trained D(x)")
     lo, hi = xs[support].min(), xs[support].max()
-    ax2.axvspan(lo, hi, color="0.9", zorder=0, label=rf"data support ($p_{{data}} \geq 10^{{-3}}$)")
+    ax2.axvspan(lo, hi, color="0.9", zorder=0, label=r"data support ($p_{data} \geq 10^{-3}$)")
     ax2.set_xlabel("x (data units)")
     ax2.set_ylabel("D(x) = P(real | x)")
     ax2.set_ylim(-0.02, 1.02)

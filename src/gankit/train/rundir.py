@@ -48,13 +48,37 @@ class MetricsLog:
         with open(self.path, "a", newline="") as f:
             csv.DictWriter(f, fieldnames=self.columns, restval="").writerow(row)
 
+    def ensure_header(self) -> None:
+        """Create ``metrics.csv`` holding just its header (``step``) if there is none yet."""
+        if not self.path.is_file():
+            self.columns = self.columns or ["step"]
+            self._rewrite([])
+
+    def clear_at(self, step: int, keys: list[str]) -> None:
+        """Blank ``keys`` in the row of ``step``, and drop the row if nothing else is left in it."""
+        rows = []
+        for r in self.read():
+            if int(r["step"]) == step:
+                r = {k: ("" if k in keys else v) for k, v in r.items()}
+                if not any(v for k, v in r.items() if k != "step"):
+                    continue
+            rows.append(r)
+        self._rewrite(rows)
+
     def truncate_after(self, step: int) -> None:
-        """Drop rows logged after ``step`` (a resumed run re-logs them)."""
-        if self.path.is_file():
-            self._rewrite([r for r in self.read() if int(r["step"]) <= step])
+        """Drop rows logged after ``step`` (a resumed run re-logs them), and a last row torn by a kill during
+        its write (no line end yet): its step could even read as an earlier one ("15" of "150")."""
+        if not self.path.is_file():
+            return
+        text = self.path.read_text()
+        if text and not text.endswith("\n"):
+            self.path.write_text(text[: text.rfind("\n") + 1])
+        self._rewrite([r for r in self.read() if int(r["step"]) <= step])
 
 
 class RunDir:
+    """The paths of a run directory (see the module docstring)."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
