@@ -158,7 +158,7 @@ def markdown(result: dict) -> str:
               f">= 95% high quality on both, reverse KL at most PacGAN4's {RKL_CEILING['ring']} / {RKL_CEILING['grid']}): "
               + ("met by " + ", ".join(result["acceptance"]["passing_gan_methods"]) if result["acceptance"]["met"] else "not met") + "."]
     if result.get("jbt_sweep"):
-        lines += ["", f"Jacobian truncation of the best recipe's G at other ratios (fraction of latents dropped; same trained G; high quality % / reverse KL):", "",
+        lines += ["", "Jacobian truncation of the best recipe's G at other ratios (fraction of latents dropped; same trained G; high quality % / reverse KL):", "",
                   "| ratio | " + " | ".join(f"{t}: high quality (%) | {t}: reverse KL" for t in TOYS) + " |", "|---|" + "---|---|" * len(TOYS)]
         for ratio in result["jbt_sweep"][TOYS[0]]:
             cells = [c for t in TOYS for c in (fmt(100 * result["jbt_sweep"][t][ratio]["high_quality"][0], 100 * result["jbt_sweep"][t][ratio]["high_quality"][1], 1),

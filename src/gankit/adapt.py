@@ -44,7 +44,8 @@ from gankit.nets.dann import DANNNets
 from gankit.train import train_run
 from gankit.train.restore import load_method
 
-METHODS = ("source_only", "subspace_alignment", "dann", "target_only")
+Variant = Literal["source_only", "subspace_alignment", "dann", "target_only"]
+METHODS: tuple[Variant, ...] = ("source_only", "subspace_alignment", "dann", "target_only")
 TRAINED = ("source_only", "dann", "target_only")
 VECTOR_DOMAINS = ("moons", "moons-rotated")
 # The shipped run config each pair starts from; other pairs take their kind's (vectors or images).
@@ -62,7 +63,7 @@ class StudyConfig(Section):
     """The study's own settings (the runs' settings are run-config keys, ``dann.lr=0.02`` etc.)."""
 
     seeds: int = Field(3, gt=0)  # training seeds 0 .. seeds-1
-    methods: list[Literal["source_only", "subspace_alignment", "dann", "target_only"]] = list(METHODS)
+    methods: list[Variant] = list(METHODS)
     sa_dim: int = Field(20, gt=0)  # subspace alignment's d
     sa_classifier: Literal["logistic", "1nn"] = "logistic"
     feature_plot: Literal["pca", "tsne"] = "pca"
@@ -103,6 +104,7 @@ def fit(cfg: RunConfig, variant: str, seed: int, run_dir: Path, pair: DomainPair
     result = train_run(run_cfg, run_dir, progress=False, data=pair.run_data())  # the pair loaded once per study
     method, _ = load_method(run_dir)  # the trained networks, read back from the run directory (on the CPU)
     nets: DANNNets = method.nets
+    assert pair.target_test.y is not None  # domain pairs are labelled
     acc = accuracy(nets, pair.target_test.x, pair.target_test.y)
     return FitResult(nets, acc, result.seconds, read_history(run_dir))
 
@@ -165,6 +167,7 @@ def adapt(
     if "subspace_alignment" in s.methods and "source_only" not in s.methods:
         raise UserError("methods: subspace_alignment works on source_only's features; add source_only")
     t0 = time.monotonic()
+    assert cfg.data.target is not None  # study_config sets it
     pair = load_domain_pair(cfg.data.name, cfg.data.target, seed=cfg.data.seed, img_size=cfg.data.img_size)
     slug = lambda name: name.replace("folder:", "").replace("/", "-").strip("-")  # noqa: E731
     out = Path(out) if out else Path("runs") / f"adapt-{slug(source)}-{slug(target)}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -190,6 +193,7 @@ def adapt(
         accs[variant].append(r.target_acc)
         seconds[variant] += r.seconds
         if variant == "source_only" and "subspace_alignment" in s.methods:
+            assert pair.source.y is not None and pair.target_test.y is not None  # domain pairs are labelled
             t = time.monotonic()
             accs["subspace_alignment"].append(
                 subspace_alignment_accuracy(
@@ -201,7 +205,7 @@ def adapt(
             seconds["subspace_alignment"] += time.monotonic() - t
     bar.close()
 
-    summary = {m: _summary(accs[m]) | {"seconds": round(seconds[m], 1)} for m in s.methods}
+    summary: dict[str, dict[str, Any]] = {m: _summary(accs[m]) | {"seconds": round(seconds[m], 1)} for m in s.methods}
     gap = None
     if all(m in summary for m in ("source_only", "dann", "target_only")):
         gap = gap_closed(summary["source_only"]["mean"], summary["dann"]["mean"], summary["target_only"]["mean"])

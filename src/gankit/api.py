@@ -27,6 +27,7 @@ from gankit.train.restore import load_generator, load_method, run_config
 
 
 def default_run_dir(cfg_name: str) -> Path:
+    """``runs/<config name>-<date>-<time>``: where a run goes without ``--run-dir``."""
     return Path("runs") / f"{cfg_name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 

@@ -160,6 +160,7 @@ def cas(
         raise UserError(f"data.img_size={cfg.data.img_size}: the classifier's architecture takes 28 x 28 images")
     if len(train.classes) != len(classes):
         raise UserError(f"{run_dir}: the generator has {len(classes)} classes, {dataset} {len(train.classes)}")
+    assert train.y is not None and test.y is not None  # a labelled dataset (its classes were checked above)
     real = real_baseline(dataset, train, test, epochs=epochs, seed=seed, progress=progress)
     n_gen = round(mix * len(train)) if mix is not None else (n or len(train))
     x_gen, y_gen = generated_set(method, n_gen, seed, progress)

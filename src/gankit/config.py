@@ -15,7 +15,7 @@ import copy
 from importlib import resources
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -26,11 +26,15 @@ DEFAULT_CONFIG = "dcgan-fashion-mnist"
 
 
 class Section(BaseModel):
+    """A typed config section: unknown keys are errors, assignments are validated."""
+
     # Unknown keys are errors: a typo must never be silently ignored.
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class DataConfig(Section):
+    """``data:`` the dataset (or domain pair) a run trains on, and how it is read."""
+
     name: str = "fashion-mnist"  # fashion-mnist | mnist-5k | folder:PATH | a toy distribution | a source domain
     target: str | None = None  # a second domain (gankit.data.domains): name is then the labelled source domain
     seed: int = 0  # the seed of data-side randomness: a domain pair's split, MNIST-M's patches, moons' samples
@@ -48,6 +52,8 @@ class DataConfig(Section):
 
 
 class TrainConfig(Section):
+    """``train:`` the loop's budget, batch, seed, cadence of logs, samples and checkpoints, device and loggers."""
+
     steps: int = Field(3500, gt=0)  # generator steps in the whole run
     minutes: float | None = Field(None, gt=0)  # wall-clock budget; stops early (checkpointed) when spent
     batch_size: int = Field(64, gt=0)  # the global batch: under torchrun each process takes batch_size / world_size
@@ -56,6 +62,8 @@ class TrainConfig(Section):
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(1000, gt=0)
     keep_checkpoints: int = Field(2, gt=0)
+    # Experiment trackers (gankit.train.loggers): tensorboard, csv, mlflow. metrics.csv is written in any case.
+    loggers: list[str] = ["tensorboard", "csv"]
     device: str = "auto"  # auto | cpu | cuda | cuda:N; under torchrun each process takes cuda:LOCAL_RANK
     # Speed switches (gankit.train.speed): "auto" picks the best default for the device.
     amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
@@ -63,6 +71,16 @@ class TrainConfig(Section):
     compile: bool = False
     data_on_device: Literal["auto"] | bool = "auto"
     sync_batchnorm: bool = False  # under torchrun: batch statistics over all processes (each pass separately)
+
+    @field_validator("loggers")
+    @classmethod
+    def _known_loggers(cls, v: list[str]) -> list[str]:
+        from gankit.train.loggers import LOGGERS  # late import: config must not depend on train
+
+        unknown = [name for name in v if name not in LOGGERS]
+        if unknown:
+            raise ValueError(f"unknown logger '{unknown[0]}' (known: {', '.join(LOGGERS)})")
+        return v
 
     @field_validator("amp", mode="before")
     @classmethod
@@ -105,6 +123,10 @@ class RunConfig(Section):
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
     eval: EvalConfig = EvalConfig()
+
+    if TYPE_CHECKING:  # a method's own sections are fields of the subclass its method registered
+
+        def __getattr__(self, name: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -200,7 +222,10 @@ def explain(e: ValidationError, where: str, prefix: str = "") -> str:
     return f"{where}: config key '{key}': {msg}{shown}" if key else f"{where}: {msg}"
 
 
-def validate_section(cls: type[BaseModel], data: dict[str, Any], where: str, prefix: str = "") -> BaseModel:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def validate_section(cls: type[_Model], data: dict[str, Any], where: str, prefix: str = "") -> _Model:
     """Validate ``data`` into ``cls``; any problem is a one-line :class:`UserError` naming the key."""
     try:
         return cls.model_validate(data)
@@ -237,4 +262,5 @@ def load_config(source: str | Path | None = None, overrides: list[str] | None = 
 
 
 def to_yaml(cfg: RunConfig) -> str:
+    """The resolved config as YAML (what a run directory's ``config.yaml`` holds)."""
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

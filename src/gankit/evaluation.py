@@ -117,7 +117,10 @@ def evaluate(
         raise UserError(f"-n {n}: need at least 2 samples")
     dataset, split = parse_against(against)
     kind, images, run_dir = load_source(source, n, seed)  # bad inputs fail before any slow work
-    method = load_generator(run_dir)[0] if kind == "run" else None  # (a run without a generator fails here too)
+    method = None
+    if kind == "run":  # (a run without a generator fails here too)
+        assert run_dir is not None  # load_source names a run's directory
+        method = load_generator(run_dir)[0]
     ex = get_extractor(extractor or default_extractor(dataset))
     classes = tuple(getattr(method, "classes", None) or ())  # a class-conditional generator has names
     labels = balanced_labels(n, len(classes)) if classes else None  # every class equally often, said explicitly
@@ -135,6 +138,7 @@ def evaluate(
         fake_f, fake_p = extract(ex, keep(batches), total=n, progress=progress, desc="sample features")
         images = torch.cat(kept)
     else:
+        assert images is not None  # load_source reads a folder's or file's images
         fake_f, fake_p = extract(ex, images, progress=progress, desc="sample features")
 
     res: dict = {
@@ -155,6 +159,7 @@ def evaluate(
         if not classes:
             _update(res, {"note": f"conditional skipped: the {kind} is not a class-conditional generator"})
         else:
+            assert labels is not None  # drawn above for a class-conditional generator
             try:
                 cond = score_conditional_samples(
                     images, labels, classes, dataset, split, ex, fake_f, fake_p, real_f, real_idx

@@ -48,7 +48,7 @@ def save_image(img: torch.Tensor, path: str | os.PathLike, scale: int = 1) -> Pa
     arr = to_uint8(img.unsqueeze(0))[0]
     pil = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
     if scale > 1:
-        pil = pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST)
+        pil = pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -86,27 +86,27 @@ def save_points(x: torch.Tensor, path: str | os.PathLike, labels: torch.Tensor |
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    x = x.detach().cpu().double().reshape(len(x), -1).numpy()
+    pts = x.detach().cpu().double().reshape(len(x), -1).numpy()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    if x.shape[1] == 1:
-        ax.hist(x[:, 0], bins=60, density=True, color="C0", label="G(z) samples")
+    if pts.shape[1] == 1:
+        ax.hist(pts[:, 0], bins=60, density=True, color="C0", label="G(z) samples")
         ax.set_xlabel("x (data units)")
         ax.set_ylabel("density (1 / unit of x)")
     elif labels is not None:
-        labels = labels.cpu().numpy()
-        for k in sorted(set(labels.tolist())):
-            ax.scatter(x[labels == k, 0], x[labels == k, 1], s=3, alpha=0.5, color=f"C{k % 10}", label=f"class {k}")
+        lab = labels.cpu().numpy()
+        for k in sorted(set(lab.tolist())):
+            ax.scatter(pts[lab == k, 0], pts[lab == k, 1], s=3, alpha=0.5, color=f"C{k % 10}", label=f"class {k}")
         ax.set_xlabel("x1 (data units)")
         ax.set_ylabel("x2 (data units)")
         ax.set_aspect("equal", adjustable="datalim")
     else:
-        ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color="C0", label="G(z) samples")
+        ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.5, color="C0", label="G(z) samples")
         ax.set_xlabel("x1 (data units)")
         ax.set_ylabel("x2 (data units)")
         ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title(title or f"{len(x)} generated samples ({path.stem})")
+    ax.set_title(title or f"{len(pts)} generated samples ({path.stem})")
     ax.legend(loc="upper right", fontsize=8)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)

@@ -2,7 +2,6 @@
 'generators' that draw real mnist-5k images (of the requested class, or of a random one), and its errors."""
 
 import json
-from types import SimpleNamespace
 
 import pytest
 import torch

@@ -11,7 +11,7 @@ from gankit.methods import is_generator
 from gankit.methods import build_method
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _spec(data_cfg_json: str) -> DataSpec:
     from gankit.config import DataConfig
 

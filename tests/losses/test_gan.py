@@ -42,8 +42,8 @@ def test_saturating_loss_has_vanishing_gradient_when_d_wins():
     # D(G(z)) = sigmoid(-10) ~ 4.5e-5: the minimax gradient is tiny, the non-saturating one is not.
     grads = {}
     for name in ("minimax", "non-saturating"):
-        l = torch.tensor([-10.0], requires_grad=True)
-        LOSSES[name].g(l).backward()
-        grads[name] = l.grad.abs().item()
+        logits = torch.tensor([-10.0], requires_grad=True)
+        LOSSES[name].g(logits).backward()
+        grads[name] = logits.grad.abs().item()
     assert_close(grads["minimax"], 1 / (1 + math.exp(10)), rtol=1e-4, atol=0)
     assert_close(grads["non-saturating"], 1 / (1 + math.exp(-10)), rtol=1e-4, atol=0)

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 from scipy.linalg import sqrtm
-from torch.testing import assert_close
 
 from gankit.metrics.fid import FID, fid, frechet_distance, gaussian_stats
 from gankit.metrics.inception_score import InceptionScore, inception_score

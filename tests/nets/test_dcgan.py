@@ -30,9 +30,9 @@ def test_depth_and_width_are_parameters():
 def test_dcgan_follows_the_guidelines():
     G = DCGANGenerator(z_dim=16, img_size=32, channels=3, width=8)
     D = DCGANDiscriminator(img_size=32, channels=3, width=8)
-    kinds = lambda m: [type(l) for l in m.modules()]  # noqa: E731
+    kinds = lambda m: [type(layer) for layer in m.modules()]  # noqa: E731
     assert nn.Linear not in kinds(G) and nn.Linear not in kinds(D)  # no fully connected hidden layers
-    assert not any(isinstance(l, (nn.MaxPool2d, nn.AvgPool2d)) for l in D.modules())  # strided convs, no pooling
+    assert not any(isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) for layer in D.modules())  # strided convs, no pooling
     assert isinstance(G.net[-1], nn.Tanh) and isinstance(G.net[-2], nn.ConvTranspose2d)  # no BN at G's output
     assert isinstance(D.features[0], nn.Conv2d) and isinstance(D.features[1], nn.LeakyReLU)  # no BN at D's input
     assert D.features[1].negative_slope == 0.2

@@ -24,9 +24,9 @@ def test_accept_prob_at_the_max_and_gamma_shift():
     # above the max: clamped to it
     assert drs_accept_prob(torch.tensor([5.0]), 2.0).item() == pytest.approx(1.0, abs=1e-5)
     # gamma shifts F: sigmoid(F - gamma)
-    l = torch.tensor([-1.0])
+    logits = torch.tensor([-1.0])
     f = -1.0 - math.log1p(-math.exp(-1.0 - 1e-6))
-    assert_close(drs_accept_prob(l, 0.0, gamma=0.7), torch.sigmoid(torch.tensor([f - 0.7])))
+    assert_close(drs_accept_prob(logits, 0.0, gamma=0.7), torch.sigmoid(torch.tensor([f - 0.7])))
 
 
 class _ShiftGenerator(nn.Module):

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from torch.testing import assert_close
 
 TINY = ["train.batch_size=16", "train.log_every=2", "train.sample_every=4", "train.checkpoint_every=4", "--no-progress"]

@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     "gankit.cli.invert",
     "gankit.cli.evaluate",
     "gankit.cli.cas",
+    "gankit.cli.export",
     "gankit.cli.upscale",
     "gankit.cli.translate",
     "gankit.cli.train_classifier",

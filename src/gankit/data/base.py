@@ -104,6 +104,7 @@ DATASETS: dict[str, Loader] = {}
 
 
 def register(name: str) -> Callable[[Loader], Loader]:
+    """Register a dataset loader ``(split, root, img_size, channels) -> TensorData`` as ``data.name=NAME``."""
     def deco(fn: Loader) -> Loader:
         DATASETS[name] = fn
         return fn

@@ -95,6 +95,7 @@ def _read_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 def fashion_mnist(
     split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None
 ) -> TensorData:
+    """Fashion-MNIST (Xiao et al. 2017): 28 x 28 grey images in [-1, 1] and their 10 class labels."""
     images, labels = _read_split(locate(split, root), split)
     x = fit_images(from_uint8(images), img_size, channels)
     return TensorData(x=x, y=torch.from_numpy(labels.astype("int64")), classes=list(CLASSES), name="fashion-mnist")

@@ -27,7 +27,7 @@ def _open(path: Path, size: int | None, mode: str) -> np.ndarray:
             if size is not None:
                 scale = size / min(im.size)
                 w, h = max(size, round(im.width * scale)), max(size, round(im.height * scale))
-                im = im.resize((w, h), Image.BICUBIC)
+                im = im.resize((w, h), Image.Resampling.BICUBIC)
                 left, top = (w - size) // 2, (h - size) // 2
                 im = im.crop((left, top, left + size, top + size))
             return np.asarray(im)
@@ -36,10 +36,12 @@ def _open(path: Path, size: int | None, mode: str) -> np.ndarray:
 
 
 def list_images(root: Path) -> list[Path]:
+    """The image files below ``root`` (by extension), sorted."""
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
 
 
 def load_folder(path: str, img_size: int | None = None, channels: int | None = None) -> TensorData:
+    """``folder:PATH``: every image below PATH, unlabelled, resized and converted (``img_size``, ``channels``)."""
     root = Path(path).expanduser()
     if not root.is_dir():
         raise UserError(f"folder:{path}: no such folder")

@@ -44,6 +44,7 @@ def load_mnist5k_arrays(root: str | None = None) -> tuple[np.ndarray, np.ndarray
 def mnist_5k(
     split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None
 ) -> TensorData:
+    """mnist-5k: a 5,000-image MNIST subset (LeCun et al. 1998) in [-1, 1] with its labels."""
     images, labels = load_mnist5k_arrays(root)
     rank_in_class = np.zeros(len(labels), dtype=np.int64)
     for c in np.unique(labels):

@@ -122,7 +122,7 @@ def train_d(arm: Arm, train, steps: int, seed: int, eval_fn=None, eval_every: in
     gen = torch.Generator().manual_seed(seed + 1)
     D = discriminator(arm.norm)
     if arm.norm == "virtual":  # the reference: a fixed real batch, drawn once (as gankit's trick: the first one)
-        D.reference = ReferenceBatch(D, real_batch(train.x, BATCH, gen))
+        ReferenceBatch(D, real_batch(train.x, BATCH, gen))  # its forward hook on D keeps it alive
     opt = torch.optim.Adam(D.parameters(), lr=LR, betas=(0.5, 0.999))
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, [int(steps * 0.75)], gamma=0.1)
     G, loss = ClassHoppingG(train.x, train.y, gen), LOSSES["minimax"]
@@ -233,6 +233,7 @@ def _batches_figure(test, seed: int, out: Path) -> str:
 def _train_and_validation(full: TensorData, n_val: int = 10_000) -> tuple[TensorData, TensorData]:
     """The training split cut into (training, validation) by a permutation seeded once for all runs."""
     perm = torch.randperm(len(full), generator=torch.Generator().manual_seed(20_161_201))
+    assert full.y is not None  # fashion-mnist is labelled
     part = lambda idx: TensorData(full.x[idx], full.y[idx], full.classes, full.name)  # noqa: E731
     return part(perm[n_val:]), part(perm[:n_val])
 
@@ -251,7 +252,9 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> dict:
     def monitor(D, arm):  # the curve: a cheaper batch-level measurement (one batch per class)
         return batch_accuracy(D, arm, test, 1, seed + 7)
 
-    arms, curves, trained = {}, {}, {}
+    arms: dict[str, dict] = {}
+    curves: dict[str, list] = {}
+    trained: dict[str, nn.Module] = {}
     for key, arm in ARMS.items():
         t = time.perf_counter()
         if arm.judge_eval:  # the same D as the batch-norm arm, judged in eval mode

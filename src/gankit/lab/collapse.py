@@ -17,7 +17,7 @@ from PIL import Image
 from gankit.data.toy import get_toy
 from gankit.lab.registry import register_experiment
 from gankit.lab.common import plt, savefig
-from gankit.lab.toytrain import REMEDIES, generate, toy_config, train_toy
+from gankit.lab.toytrain import REMEDIES, ToyRun, generate, toy_config, train_toy
 from gankit.metrics.modes import NUM_SAMPLES, toy_mode_metrics
 
 TOYS = ("ring", "grid")
@@ -42,7 +42,8 @@ def _frame(fig) -> Image.Image:
 
 @register_experiment("collapse", headline=("modes",), summary="samples over training: plain GAN vs the remedies")
 def run(out: Path, quick: bool = False) -> dict:
-    runs, metrics = {}, {}
+    runs: dict[tuple[str, str], ToyRun] = {}
+    metrics: dict[str, dict] = {}
     for name in TOYS:
         toy = get_toy(name)
         for method, overrides in REMEDIES.items():

@@ -40,7 +40,7 @@ class GaussianGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.mu + self.sigma * z[:, :1]
 
-    def density(self, x: torch.Tensor) -> torch.Tensor:
+    def density(self, x: torch.Tensor | np.ndarray) -> torch.Tensor:
         x = torch.as_tensor(x, dtype=torch.float64)
         return torch.exp(-0.5 * ((x - self.mu) / self.sigma) ** 2) / (self.sigma * math.sqrt(2 * math.pi))
 

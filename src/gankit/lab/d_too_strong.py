@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,7 @@ from gankit.lab.common import plt, savefig
 from gankit.lab.registry import register_experiment
 from gankit.lab.toytrain import toy_config
 from gankit.methods import build_method
-from gankit.methods.gan import d_step, g_step
+from gankit.methods.gan import GAN, d_step, g_step
 from gankit.metrics.modes import NUM_SAMPLES, assign_modes, toy_mode_metrics
 from gankit.train.context import TrainContext
 
@@ -77,8 +78,8 @@ REFERENCE = "non-saturating (reference)"
 REMEDIES = [a for a in ARMS if a not in (BASELINE, REFERENCE)]
 SEEDS = (0, 1, 2)
 # D's head start (iterations), G steps, G steps whose gradient norm is traced, and the "early steps" summarised.
-FULL = {"head": 3000, "steps": 2500, "n_grad": 200, "n_early": 50, "seeds": SEEDS}
-QUICK = {"head": 1500, "steps": 300, "n_grad": 50, "n_early": 50, "seeds": (0,)}
+FULL: dict[str, Any] = {"head": 3000, "steps": 2500, "n_grad": 200, "n_early": 50, "seeds": SEEDS}
+QUICK: dict[str, Any] = {"head": 1500, "steps": 300, "n_grad": 50, "n_early": 50, "seeds": (0,)}
 EVALS = 10  # distance-to-data checks over G's steps (and one at its first step)
 
 
@@ -129,6 +130,7 @@ def train_arm(overrides: list[str], every: int, seed: int, *, head: int, steps: 
     cfg = toy_config(TOY, BASE + overrides + [f"train.steps={steps}", f"train.seed={seed}"])
     torch.manual_seed(seed)
     m = build_method(cfg, data.spec, torch.device("cpu"))
+    assert isinstance(m, GAN)  # the arms drive the GAN's own d_step / g_step
     m.setup(TrainContext.for_data(data, cfg.train.batch_size, steps, seed))
     gen = torch.Generator().manual_seed(seed + 1)
     z_grad = torch.randn(1024, m.z_dim, generator=gen)  # fixed batches for the gradient norm

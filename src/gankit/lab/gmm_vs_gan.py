@@ -41,6 +41,7 @@ def _fashion(out: Path, quick: bool) -> dict:
         return {"skipped": str(e)}
     x = data.x[: 1000 if quick else FMNIST_TRAIN]
     gmm = GMMGenerator(3 if quick else FMNIST_COMPONENTS, pca_components=PCA_COMPONENTS, seed=0).fit(x)
+    assert gmm.pca_ is not None  # fitted with pca_components
     samples = gmm.sample_n(32, seed=0).clamp(-1, 1)
     real = x[:32]
     pca_only = (

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -61,8 +62,8 @@ TIME_REFERENCE = "k=5"  # T = N G steps of k=5
 BANDWIDTH = 0.1  # KDE bandwidth (data units); the modes' stds are 0.4-0.7, so its smoothing bias is small
 GRID = np.linspace(-6.0, 8.0, 701)  # covers mog-1d (means -2, 1, 3.5) and where a drifting G puts mass
 KDE_SAMPLES = 10_000
-FULL = {"g_steps": 1000, "seeds": (0, 1, 2), "every": 50}
-QUICK = {"g_steps": 160, "seeds": (0,), "every": 20}
+FULL: dict[str, Any] = {"g_steps": 1000, "seeds": (0, 1, 2), "every": 50}
+QUICK: dict[str, Any] = {"g_steps": 160, "seeds": (0,), "every": 20}
 COLORS = {"k=1": "C0", "k=2": "C2", "k=5": "C3", "unrolled (5)": "C4"}
 
 
@@ -126,7 +127,9 @@ def snapshot(method, toy: ToyDistribution, p_data: np.ndarray) -> tuple[dict, di
     return row, {"d": d, "d_star": d_star, "p_g": p_g}
 
 
-def train_config(label: str, steps: int, seed: int, every: int, keep_at: int, extra: list[str] = ()) -> tuple:
+def train_config(
+    label: str, steps: int, seed: int, every: int, keep_at: int, extra: list[str] | None = None
+) -> tuple:
     """Train one config (plus ``extra`` overrides) for ``steps`` G steps, seeded, a snapshot every ``every``.
 
     Returns:
@@ -135,7 +138,7 @@ def train_config(label: str, steps: int, seed: int, every: int, keep_at: int, ex
     """
     toy, data = get_toy(TOY), load_dataset(TOY)
     p_data = toy.density(GRID).numpy()
-    cfg = toy_config(TOY, CONFIGS[label] + list(extra) + [f"train.seed={seed}", f"train.steps={steps}"])
+    cfg = toy_config(TOY, CONFIGS[label] + list(extra or []) + [f"train.seed={seed}", f"train.steps={steps}"])
     torch.manual_seed(seed)  # as train_toy: nets, noise and batches all follow train.seed
     method = build_method(cfg, data.spec, torch.device("cpu"))
     method.setup(TrainContext.for_data(data, cfg.train.batch_size, steps, seed, "cpu"))
@@ -198,8 +201,11 @@ def run(out: Path, quick: bool = False) -> dict:
     setting = QUICK if quick else FULL
     n, every, seeds = setting["g_steps"], setting["every"], setting["seeds"]
     equal_time, t_budget = budget_steps(n, every), n * COST_MS[TIME_REFERENCE] / 1000
-    runs, slow = ({label: [] for label in CONFIGS}, {label: [] for label in CONFIGS if label.startswith("k=")})
-    curves, slow_curves, measured = {}, {}, {label: [] for label in CONFIGS}
+    runs: dict[str, list] = {label: [] for label in CONFIGS}
+    slow: dict[str, list] = {label: [] for label in CONFIGS if label.startswith("k=")}
+    curves: dict[str, Any] = {}
+    slow_curves: dict[str, Any] = {}
+    measured: dict[str, list[float]] = {label: [] for label in CONFIGS}
     for seed in seeds:
         for label in CONFIGS:
             steps = max(n, equal_time[label])
@@ -321,7 +327,7 @@ def _band(ax, runs: list[list[dict]], axis: str, key, upto: float, **style) -> N
 def _figure_budgets(out: Path, runs: dict, slow: dict, n: int, t_budget: float, winner: str, seeds) -> str:
     pyplot = plt()
     fig, (ax1, ax2, ax3) = pyplot.subplots(1, 3, figsize=(17, 4.8))
-    relative = lambda r: r["d_gap"] / r["d_star_spread"]
+    relative = lambda r: r["d_gap"] / r["d_star_spread"]  # noqa: E731
     for label, rs in runs.items():
         _band(ax1, rs, "g_step", "d_gap", n, color=COLORS[label], label=label)
         _band(ax2, rs, "g_step", relative, n, color=COLORS[label], label=f"{label} (defaults)")

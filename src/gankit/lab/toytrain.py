@@ -9,6 +9,7 @@ and checkpoints of :func:`gankit.train.train_run` are left out, since a toy run 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -71,7 +72,7 @@ def train_toy(cfg: RunConfig, *, snapshot_every: int = 0, snapshot_n: int = 1000
     data = load_dataset(cfg.data.name, split=cfg.data.split)
     torch.manual_seed(cfg.train.seed)
     device = torch.device(cfg.train.device if cfg.train.device != "auto" else "cpu")
-    method = build_method(cfg, data.spec, device)
+    method: Any = build_method(cfg, data.spec, device)  # a method that also generates (z_dim, sample)
     method.setup(TrainContext.for_data(data, cfg.train.batch_size, cfg.train.steps, cfg.train.seed, device))
     z_fixed = torch.randn(snapshot_n, method.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 12345))
     run = ToyRun(method)
@@ -86,7 +87,7 @@ def train_toy(cfg: RunConfig, *, snapshot_every: int = 0, snapshot_n: int = 1000
     return run
 
 
-def generate(method: Method, n: int, seed: int = 0) -> torch.Tensor:
+def generate(method: Any, n: int, seed: int = 0) -> torch.Tensor:
     """``n`` samples of a trained method (or a :class:`gankit.methods.gmm.GMMGenerator`), reproducible by ``seed``."""
     z = torch.randn(n, method.z_dim, generator=torch.Generator().manual_seed(seed))
     return torch.cat([method.sample(zb) for zb in z.split(1024)]).cpu()

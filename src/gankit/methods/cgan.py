@@ -37,7 +37,7 @@ from gankit.data import DataSpec
 from gankit.errors import UserError
 from gankit.losses import LOSSES, GANLoss
 from gankit.losses.conditional import d_class_loss, g_class_loss
-from gankit.methods.gan import load_players_state, players_state, update
+from gankit.methods.gan import compile_module, load_players_state, players_state, update
 from gankit.methods.gan_config import GANConfig, ModelConfig, OptimConfig, check_gan
 from gankit.methods.registry import register_method
 from gankit.methods.schedule import build_schedulers
@@ -242,7 +242,7 @@ class CGAN:
         """As :meth:`gankit.methods.gan.GAN.setup_modules`: D trains through its wrapper in the D step, G in the
         G step; the other network is called unwrapped (frozen or under no_grad: nothing to synchronise)."""
         self.rank, self.world_size = rank, world_size
-        self.G_eval, self.D_eval = (torch.compile(self.G), torch.compile(self.D)) if compile else (self.G, self.D)
+        self.G_eval, self.D_eval = (compile_module(self.G), compile_module(self.D)) if compile else (self.G, self.D)
         self.G_train, self.D_train = wrap(self.G_eval), wrap(self.D_eval)
         self.scalers = {k: torch.amp.GradScaler(self.device.type) if fp16 else None for k in ("G", "D")}
 
@@ -373,4 +373,5 @@ SMOKE = [
     label=lambda cfg: f"cgan-{cfg.cgan.d_conditioning}" + ("-cbn" if cfg.cgan.g_conditioning == "batchnorm" else ""),
 )
 def build(cfg, spec: DataSpec, device: torch.device) -> CGAN:
+    """The class-conditional GAN of a run config (``method: cgan``) for the labelled data of ``spec``."""
     return CGAN(cfg, spec, device)

@@ -86,6 +86,7 @@ def make_optimizer(nets: DANNNets, lr: float, momentum: float = 0.9, weight_deca
 
 
 def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    """Set the learning rate of every parameter group of ``opt`` (DANN's annealed schedule)."""
     for group in opt.param_groups:
         group["lr"] = lr
 
@@ -250,6 +251,7 @@ class DANNConfig(Section):
 
 
 def check_dann(cfg) -> None:
+    """Cross-section checks of a dann run config (a ValueError names the key)."""
     if cfg.data.target is None:
         raise ValueError("method dann: set data.target, the unlabelled domain (data.name is the labelled source)")
     if cfg.train.batch_size < 2 or cfg.train.batch_size % 2:
@@ -361,4 +363,5 @@ SMOKE = [
     "dann", sections={"dann": DANNConfig}, check=check_dann, smoke=SMOKE, label=lambda cfg: cfg.dann.variant
 )
 def build(cfg, spec: DataSpec, device: torch.device) -> DANN:
+    """DANN or one of its baselines (``dann.variant``) for the domain pair of ``spec``."""
     return DANN(cfg, spec, device)

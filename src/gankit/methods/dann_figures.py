@@ -52,6 +52,7 @@ def _plot_curves(ax, runs: dict[str, list[FitResult]], key: str) -> None:
 
 
 def domain_error_figure(path: Path, runs: dict[str, list[FitResult]], title: str) -> Path:
+    """The domain classifier's error over training per method (mean and spread over seeds)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4))
     _plot_curves(ax, {m: r for m, r in runs.items() if m != "target_only"}, "domain_error")
@@ -70,6 +71,7 @@ def domain_error_figure(path: Path, runs: dict[str, list[FitResult]], title: str
 
 
 def target_accuracy_figure(path: Path, runs: dict[str, list[FitResult]], title: str) -> Path:
+    """Target test accuracy over training per method (mean and spread over seeds)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4))
     _plot_curves(ax, runs, "target_acc")
@@ -132,6 +134,7 @@ def decision_boundary_figure(path: Path, pair: DomainPair, runs: dict[str, list[
     """For 2-D data: the predicted class over the plane, source points (o) and target test points (x)."""
     plt = _plt()
     shown = [m for m in ("source_only", "dann") if runs.get(m)]
+    assert pair.source.y is not None and pair.target_test.y is not None  # domain pairs are labelled
     xs, ys = pair.source.x.numpy(), pair.source.y.numpy()
     xt, yt = pair.target_test.x.numpy()[:300], pair.target_test.y.numpy()[:300]
     pts = np.concatenate([xs, xt])

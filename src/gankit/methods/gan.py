@@ -17,7 +17,7 @@ through the hooks of :class:`gankit.methods.tricks.Tricks`; with the defaults ev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -31,6 +31,11 @@ from gankit.methods.schedule import build_schedulers
 from gankit.methods.tricks import NO_TRICKS, Tricks
 from gankit.metrics.scoring import GeneratorScorer
 from gankit.previews import Preview, samples_preview
+
+
+def compile_module(module: nn.Module) -> nn.Module:
+    """``torch.compile(module)``: the compiled wrapper is an ``nn.Module`` (torch types it as a plain callable)."""
+    return cast(nn.Module, torch.compile(module))
 
 
 def update(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None = None) -> None:
@@ -155,7 +160,7 @@ class GAN:
         network is then called unwrapped: frozen or under no_grad, it has no gradients to synchronise.
         """
         self.rank, self.world_size = rank, world_size
-        self.G_eval, self.D_eval = (torch.compile(self.G), torch.compile(self.D)) if compile else (self.G, self.D)
+        self.G_eval, self.D_eval = (compile_module(self.G), compile_module(self.D)) if compile else (self.G, self.D)
         self.G_train, self.D_train = wrap(self.G_eval), wrap(self.D_eval)
         self.scalers = {k: torch.amp.GradScaler(self.device.type) if fp16 else None for k in ("G", "D")}
 
@@ -250,4 +255,5 @@ SMOKE = [
     label=lambda cfg: cfg.model.arch,
 )
 def build(cfg, spec: DataSpec, device: torch.device) -> GAN:
+    """The GAN of a run config (``method: gan``): G, D and their optimizers for data of ``spec``."""
     return GAN(cfg, spec, device)

@@ -12,6 +12,8 @@ from gankit.config import RunConfig, Section
 
 
 class ModelConfig(Section):
+    """``model:`` the architecture of G and D (``ARCHS``) and its sizes."""
+
     arch: Literal["dcgan", "mlp", "resnet", "began"] = "dcgan"  # began: auto-encoder D (gan.loss=began)
     z_dim: int = Field(100, gt=0)
     g_width: int = Field(64, gt=0)  # conv: channels of the last G block; mlp: hidden units
@@ -24,6 +26,8 @@ class ModelConfig(Section):
 
 
 class GANConfig(Section):
+    """``gan:`` the loss (``LOSSES``), the penalty and the tricks of a GAN run."""
+
     loss: str = "non-saturating"  # a name in gankit.losses.LOSSES
     d_steps: int = Field(1, gt=0)  # k discriminator steps per generator step
     pack: int = Field(1, gt=0)  # PacGAN: D sees this many samples at once (Lin et al. 2018); 1: off
@@ -58,6 +62,8 @@ class GANConfig(Section):
 
 
 class OptimConfig(Section):
+    """``optim:`` the Adam optimizers of G and D and their learning-rate schedule."""
+
     g_lr: float = Field(2e-4, gt=0)
     d_lr: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)

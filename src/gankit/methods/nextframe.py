@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
+from torch import nn
 from pydantic import Field, field_validator
 
 from gankit.config import Section
@@ -138,7 +139,8 @@ class NextFrame:
         self.device, self.k, self.size = device, nf.context, h
         self.G = FramePredictor(nf.context, channels, nf.width, nf.depth, nf.z_channels, nf.dropout).to(device)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=nf.g_lr, betas=tuple(nf.betas))
-        self.modules, self.optimizers = {"G": self.G}, {"G": self.opt_G}
+        self.modules: dict[str, nn.Module] = {"G": self.G}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         self.adversarial = nf.adv_weight > 0
         if self.adversarial:
             self.loss = LOSSES[nf.loss]

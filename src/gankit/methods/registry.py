@@ -13,6 +13,8 @@ from gankit.data import DataSpec
 
 
 class Method(Protocol):
+    """What the training loop drives: see :mod:`gankit.methods` and docs/architecture.md."""
+
     modules: dict[str, nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
     images_per_step: int
@@ -74,4 +76,5 @@ def build_method(cfg: RunConfig, spec: DataSpec, device: torch.device) -> Method
 
 
 def is_generator(method: Any) -> bool:
+    """Does ``method`` follow the generator protocol (``z_dim`` and ``sample``)?"""
     return hasattr(method, "z_dim") and hasattr(method, "sample")

@@ -82,7 +82,7 @@ def unrolled_g_step(
         ``{"g_loss": ...}`` (the surrogate loss).
     """
     named = dict((p, n) for n, p in D.named_parameters())
-    params = {n: p for n, p in D.named_parameters()}
+    params: dict[str, torch.Tensor] = dict(D.named_parameters())
     buffers = {n: b for n, b in D.named_buffers()}
 
     def D_at(ps, x):

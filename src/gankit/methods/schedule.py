@@ -16,6 +16,7 @@ generator's samples settle onto the modes instead of circling them (what the EMA
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 
@@ -47,7 +48,7 @@ def lr_factor(schedule: str, step: int, total: int, decay_start: float = 0.0, fi
 
 
 def build_schedulers(
-    optim_cfg, total_steps: int, optimizers: dict[str, torch.optim.Optimizer]
+    optim_cfg, total_steps: int, optimizers: Mapping[str, torch.optim.Optimizer]
 ) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
     """LambdaLR schedulers for ``optimizers`` following ``optim_cfg`` (none for the constant schedule).
 

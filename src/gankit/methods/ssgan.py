@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
+from torch import nn
 from pydantic import Field
 
 from gankit.config import RunConfig, Section
@@ -74,6 +75,7 @@ class SSGANConfig(Section):
 
 
 def check_ssgan(cfg: RunConfig) -> None:
+    """Cross-section checks of an ssgan run config (a ValueError names the key)."""
     if cfg.eval.eval_every and cfg.eval.best_metric != "val_acc":
         raise ValueError(f"eval.best_metric={cfg.eval.best_metric}: method ssgan scores val_acc only")
     if not cfg.ssgan.hidden:
@@ -118,11 +120,13 @@ def semi_supervised_parts(train: TensorData, labels_per_class: int, val_size: in
     ``validation`` parts (see the module docstring)."""
     if val_size >= len(train):
         raise UserError(f"ssgan.val_size={val_size}: the training split of {train.name} has only {len(train)} images")
+    y = train.y
+    assert y is not None  # a labelled dataset (the method's check)
     rest, val = validation_split(len(train), val_size)
-    lab = rest[labelled_indices(train.y[rest], labels_per_class, seed)]
+    lab = rest[labelled_indices(y[rest], labels_per_class, seed)]
 
     def part(idx: torch.Tensor, labels: bool, name: str) -> TensorData:
-        return TensorData(train.x[idx], train.y[idx] if labels else None, list(train.classes), f"{train.name} {name}")
+        return TensorData(train.x[idx], y[idx] if labels else None, list(train.classes), f"{train.name} {name}")
 
     return {"labelled": part(lab, True, "labelled"), "unlabelled": part(rest, False, "unlabelled"),
             "validation": part(val, True, "validation")}  # fmt: skip
@@ -159,7 +163,8 @@ class SSGAN:
         betas = (s.beta1, 0.999)
         self.D_params = [p for p in self.D.parameters() if p.requires_grad]  # not the fixed scales
         self.opt_D = torch.optim.Adam(self.D_params, lr=s.lr, betas=betas)
-        self.modules, self.optimizers = {"D": self.D}, {"D": self.opt_D}
+        self.modules: dict[str, nn.Module] = {"D": self.D}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {"D": self.opt_D}
         n_labelled = s.labels_per_class * spec.num_classes
         self.images_per_step = min(cfg.train.batch_size, n_labelled)
         if s.variant == "ssgan":
@@ -190,6 +195,7 @@ class SSGAN:
             pick = torch.randperm(len(unl), generator=torch.Generator().manual_seed(self.seed))[:INIT_IMAGES]
             init_from_data(self.D, unl[pick].to(self.device))
         val = parts["validation"]
+        assert val.y is not None  # the validation part keeps its labels
         self.x_val, self.y_val = val.x.to(self.device), val.y.to(self.device)
         self.setup_modules(ctx.rank, ctx.world_size, ctx.wrap, ctx.fp16)
 
@@ -197,8 +203,10 @@ class SSGAN:
         # D trains through its wrapper (DDP) in D's step; in G's step it is frozen and called unwrapped.
         self.rank, self.world_size = rank, world_size
         self.D_train = wrap(self.D)
-        self.G_train = wrap(self.G) if hasattr(self, "G") else None
-        self.scalers = {k: torch.amp.GradScaler(self.device.type) if fp16 else None for k in self.optimizers}
+        self.G_train: Any = wrap(self.G) if hasattr(self, "G") else None  # None: the supervised variant
+        self.scalers: dict[str, Any] = {
+            k: torch.amp.GradScaler(self.device.type) if fp16 else None for k in self.optimizers
+        }
 
     def noise(self, n: int) -> torch.Tensor:
         """This process's share of a global batch of latents (every rank draws the same batch, keeping the RNGs
@@ -286,7 +294,7 @@ class SSGAN:
         x = self.x_val[:2000]
         pred = self.D.predict(x).cpu()
         rows = []
-        for k in range(self.D.head[-1].out_features):
+        for k in range(self.D.num_classes):
             shown = x[pred == k][:PREVIEW_ROWS].cpu()
             blank = torch.ones(PREVIEW_ROWS - len(shown), *x.shape[1:])  # white cells where a class has fewer
             rows.append(torch.cat([shown, blank]))
@@ -334,4 +342,5 @@ SMOKE = [
     "ssgan", sections={"ssgan": SSGANConfig}, check=check_ssgan, smoke=SMOKE, label=lambda cfg: cfg.ssgan.variant
 )
 def build(cfg, spec: DataSpec, device: torch.device) -> SSGAN:
+    """The semi-supervised GAN or its supervised baseline (``ssgan.variant``) for ``spec``."""
     return SSGAN(cfg, spec, device)

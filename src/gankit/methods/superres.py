@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
+from torch import nn
 from pydantic import Field, field_validator
 
 from gankit.config import Section
@@ -89,7 +90,7 @@ def content_network(name: str, channels: int) -> torch.nn.Module:
     else:
         from gankit.metrics.classifier_training import load_classifier, shipped_path
 
-        body = load_classifier(shipped_path("fashion-mnist-classifier"))[0].body
+        body: Any = load_classifier(shipped_path("fashion-mnist-classifier"))[0].body
         net = body[:3]  # block(32), pool, block(64): N x 64 x 14 x 14
         prep = (lambda x: x.mean(1, keepdim=True)) if channels == 3 else (lambda x: x)
     net.eval().requires_grad_(False)
@@ -121,20 +122,22 @@ class SuperResolution:
             raise UserError(f"superres.crop: {self.crop} is not a multiple of superres.scale={s.scale}")
         self.G = SRResNet(self.channels, s.scale, s.width, s.blocks, s.bicubic_skip).to(device)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=s.lr, betas=tuple(s.betas))
-        self.modules, self.optimizers = {"G": self.G}, {"G": self.opt_G}
+        self.modules: dict[str, nn.Module] = {"G": self.G}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         if s.adv_weight > 0:
             self.D = SRDiscriminator(self.channels, s.d_width).to(device)
             self.opt_D = torch.optim.Adam(self.D.parameters(), lr=s.lr, betas=tuple(s.betas))
             self.modules["D"], self.optimizers["D"] = self.D, self.opt_D
             self.loss = LOSSES[s.loss]
-        self.phi = None
+        self.phi: nn.Module | None = None
         if s.content == "features":
             name = s.features if s.features != "auto" else ("classifier" if spec.shape[1:] == (28, 28) else "inception")
             self.phi = content_network(name, self.channels).to(device)
         self.images_per_step = cfg.train.batch_size
-        self.G_train, self.D_train = self.G, getattr(self, "D", None)
+        self.G_train: nn.Module = self.G
+        self.D_train: Any = getattr(self, "D", None)  # SRGAN's D (wrapped in setup); None for SRResNet
         self.seed, self.num_preview = cfg.train.seed, min(8, cfg.train.num_samples)
-        self.x_val = None
+        self.x_val = torch.empty(0)  # the held-out validation crops (setup)
 
     def _init_g(self, ctx) -> None:
         """Start G from another run's (in setup, so a trained run is rebuilt without the run it started from)."""
@@ -269,4 +272,5 @@ def _label(cfg) -> str:
 
 @register_method("superres", sections={"superres": SuperResConfig}, smoke=SMOKE, label=_label)
 def build(cfg, spec: DataSpec, device: torch.device) -> SuperResolution:
+    """SRResNet, or SRGAN when ``superres.adv_weight`` > 0, for the images of ``spec``."""
     return SuperResolution(cfg, spec, device)

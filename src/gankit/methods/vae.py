@@ -135,4 +135,5 @@ SMOKE = [
 
 @register_method("vae", sections={"model": ModelConfig, "vae": VAEConfig, "optim": OptimConfig}, smoke=SMOKE)
 def build(cfg, spec: DataSpec, device: torch.device) -> VAE:
+    """The VAE of a run config (``method: vae``) for data of ``spec``."""
     return VAE(cfg, spec, device)

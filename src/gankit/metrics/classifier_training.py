@@ -52,6 +52,7 @@ def _augment(x: torch.Tensor, flip: bool, g: torch.Generator) -> torch.Tensor:
 
 @torch.no_grad()
 def accuracy(model: SmallCNN, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
+    """The fraction of ``x`` that ``model`` classifies as ``y`` (eval mode, in batches)."""
     model.eval()
     hits = sum(int((model(xb).argmax(1) == yb).sum()) for xb, yb in zip(x.split(batch_size), y.split(batch_size)))
     return hits / len(y)

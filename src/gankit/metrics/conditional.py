@@ -17,6 +17,7 @@ balanced labels and scores them against a labelled split, for ``gankit evaluate`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -73,7 +74,7 @@ def intra_fid(
     Returns:
         K distances (the intra-class FID of Miyato & Koyama 2018 is their mean).
 
-    Example:
+    Examples:
         >>> f, y = torch.randn(40, 3), torch.arange(40) % 2
         >>> [round(d, 9) for d in intra_fid(f, y, f + torch.tensor([1.0, 0.0, 0.0]) * y[:, None], y, 2)]
         [0.0, 1.0]
@@ -101,7 +102,9 @@ def conditional_report(
     dataset classifier's N x K probabilities on the samples), ``intra_fid`` (the mean over classes) and
     ``intra_fid_by_class`` (class name -> FID)."""
     by_class = intra_fid(real_features, real_labels, fake_features, fake_labels, len(classes))
-    res = {} if classifier_probs is None else {"class_accuracy": class_accuracy(classifier_probs, fake_labels)}
+    res: dict[str, Any] = {}
+    if classifier_probs is not None:
+        res["class_accuracy"] = class_accuracy(classifier_probs, fake_labels)
     res["intra_fid"] = sum(by_class) / len(by_class)
     res["intra_fid_by_class"] = dict(zip(classes, by_class))
     return res

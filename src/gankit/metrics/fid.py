@@ -79,6 +79,7 @@ def fid(features_a, features_b) -> float:
 
 
 def fid_from_stats(a: GaussianStats, b: GaussianStats) -> float:
+    """FID (Heusel et al. 2017) between two Gaussians fitted to features."""
     return frechet_distance(a.mu, a.sigma, b.mu, b.sigma)
 
 

@@ -103,6 +103,7 @@ def prdc(
         d = _cdist(real[i : i + chunk], fake)  # rows: real i, cols: fake j
         if k_pr is not None:
             in_real_pr |= (d <= real_radii[k_pr][i : i + chunk, None]).any(0)
+            assert fake_pr is not None  # computed when k_pr is given
             real_in_fake[i : i + chunk] = (d <= fake_pr[None, :]).any(1)
         if k_dc is not None:
             hits = d <= real_radii[k_dc][i : i + chunk, None]

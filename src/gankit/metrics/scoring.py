@@ -194,6 +194,7 @@ def _kid(fs: FeatureSet) -> dict:
 @register_score("is", keys=("is", "is_std"), higher_is_better=(True, False), needs_probs=True)
 def _is(fs: FeatureSet) -> dict:
     # 10 splits as the reference code; one when there are fewer than 10 samples
+    assert fs.fake_probs is not None  # needs_probs: the scorer computes them
     mean, std = inception_score(fs.fake_probs, splits=10 if len(fs.fake_probs) >= 10 else 1)
     return {"is": mean, "is_std": std}
 

@@ -21,6 +21,7 @@ ARCHS: dict[str, Builder] = {}
 
 
 def register_arch(name: str) -> Callable[[Builder], Builder]:
+    """Register a builder ``(model_cfg, data_shape) -> (G, D)`` as ``model.arch=NAME``."""
     def deco(fn: Builder) -> Builder:
         ARCHS[name] = fn
         return fn
@@ -30,6 +31,7 @@ def register_arch(name: str) -> Callable[[Builder], Builder]:
 
 @register_arch("dcgan")
 def dcgan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """``model.arch=dcgan``: Radford et al. 2016's G and D for square images (:mod:`gankit.nets.dcgan`)."""
     channels, size, _ = data_shape
     G = DCGANGenerator(cfg.z_dim, size, channels, width=cfg.g_width, depth=cfg.depth)
     D = DCGANDiscriminator(size, channels, width=cfg.d_width, depth=cfg.depth)
@@ -38,6 +40,7 @@ def dcgan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
 
 @register_arch("mlp")
 def mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """``model.arch=mlp``: fully connected G and D, for toy points or flattened images."""
     depth = cfg.depth or 2
     # Images are bounded in [-1, 1], so G ends in tanh; toy data (vectors) is unbounded.
     squash = len(data_shape) == 3
@@ -48,6 +51,7 @@ def mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
 
 @register_arch("resnet")
 def resnet(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """``model.arch=resnet``: residual G and D (Gulrajani et al. 2017; Miyato et al. 2018)."""
     channels, size, _ = data_shape
     G = ResNetGenerator(cfg.z_dim, size, channels, width=cfg.g_width, depth=cfg.depth)
     D = ResNetDiscriminator(size, channels, width=cfg.d_width, depth=cfg.depth)
@@ -56,6 +60,7 @@ def resnet(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
 
 @register_arch("began")
 def began(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """``model.arch=began``: Berthelot et al. 2017's G and auto-encoder D (with ``gan.loss=began``)."""
     channels, size, _ = data_shape
     G = BEGANGenerator(cfg.z_dim, size, channels, width=cfg.g_width)
     D = BEGANDiscriminator(size, channels, width=cfg.d_width, z_dim=cfg.z_dim)  # D's embedding size = z_dim

@@ -52,7 +52,7 @@ class Encoder(nn.Module):
         depth = began_depth(img_size)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, 1, 1), nn.ELU()]
         ch = width
-        for i in range(depth):  # [N, ch, s, s] -> [N, ch + w, s/2, s/2]
+        for _ in range(depth):  # [N, ch, s, s] -> [N, ch + w, s/2, s/2]
             layers += [nn.Conv2d(ch, ch, 3, 1, 1), nn.ELU(), nn.Conv2d(ch, ch + width, 3, 2, 1), nn.ELU()]
             ch += width
         layers += [nn.Conv2d(ch, ch, 3, 1, 1), nn.ELU()]

@@ -28,6 +28,7 @@ whether a D has them.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -133,11 +134,12 @@ def feature_split(D: nn.Module) -> str | None:
     return None
 
 
-def _phi(D: nn.Module, split: str, x: torch.Tensor) -> torch.Tensor:
+# D: a discriminator with the layers feature_split named (Any: nn.Module types its sub-modules loosely)
+def _phi(D: Any, split: str, x: torch.Tensor) -> torch.Tensor:
     return D.features(x) if split == "features" else D.net[:-1](x)  # DCGAN: [N, ch, b, b]; ResNet, MLP: [N, F]
 
 
-def _psi(D: nn.Module, split: str, h: torch.Tensor) -> torch.Tensor:
+def _psi(D: Any, split: str, h: torch.Tensor) -> torch.Tensor:
     return (D.head(h) if split == "features" else D.net[-1](h)).view(-1)  # [N]
 
 
@@ -174,9 +176,10 @@ class ProjectionDiscriminator(nn.Module):
 
     def __init__(self, D: nn.Module, num_classes: int, in_shape: tuple[int, ...]):
         super().__init__()
-        self.D, self.split = D, feature_split(D)
-        if self.split is None:
+        split = feature_split(D)
+        if split is None:
             raise ValueError(f"the discriminator {type(D).__name__} exposes no feature layer phi(x)")
+        self.D, self.split = D, split
         self.embed = nn.Embedding(num_classes, _feature_dim(D, self.split, in_shape))
         nn.init.xavier_uniform_(self.embed.weight)
 
@@ -192,9 +195,10 @@ class ACDiscriminator(nn.Module):
 
     def __init__(self, D: nn.Module, num_classes: int, in_shape: tuple[int, ...]):
         super().__init__()
-        self.D, self.split = D, feature_split(D)
-        if self.split is None:
+        split = feature_split(D)
+        if split is None:
             raise ValueError(f"the discriminator {type(D).__name__} exposes no feature layer phi(x)")
+        self.D, self.split = D, split
         self.classifier = nn.Linear(_feature_dim(D, self.split, in_shape), num_classes)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -171,7 +171,7 @@ def dann_nets(
     """
     if len(data_shape) == 1:
         # The JMLR toy uses one hidden layer; a second keeps the boundary smooth enough to bend.
-        feats = MLPFeatures(data_shape[0], hidden=width, depth=2)
+        feats: nn.Module = MLPFeatures(data_shape[0], hidden=width, depth=2)
         return DANNNets(feats, LabelPredictor(width, num_classes, hidden=()), DomainClassifier(width, hidden=(width,)))
     if len(data_shape) != 3 or data_shape[1] != data_shape[2] or data_shape[1] < 16:
         raise ValueError(

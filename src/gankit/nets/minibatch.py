@@ -64,9 +64,10 @@ def add_minibatch_discrimination(D: nn.Module, kernels: int, kernel_dim: int) ->
     if isinstance(net, nn.Sequential) and isinstance(net[-1], nn.Linear):
         return MinibatchDiscriminator(net[:-1], net[-1].in_features, kernels, kernel_dim)
     head = getattr(D, "head", None)
-    if hasattr(D, "features") and isinstance(head, nn.Linear):
-        return MinibatchDiscriminator(D.features, head.in_features, kernels, kernel_dim)
-    if hasattr(D, "features") and isinstance(head, nn.Conv2d):
+    features = getattr(D, "features", None)
+    if isinstance(features, nn.Module) and isinstance(head, nn.Linear):
+        return MinibatchDiscriminator(features, head.in_features, kernels, kernel_dim)
+    if isinstance(features, nn.Module) and isinstance(head, nn.Conv2d):
         kh, kw = head.kernel_size  # a full-size conv is a linear layer on the flattened features
-        return MinibatchDiscriminator(D.features, head.in_channels * kh * kw, kernels, kernel_dim)
+        return MinibatchDiscriminator(features, head.in_channels * kh * kw, kernels, kernel_dim)
     raise UserError(f"model.minibatch_kernels: cannot add minibatch discrimination to {type(D).__name__}")

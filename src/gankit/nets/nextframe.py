@@ -74,6 +74,7 @@ class FramePredictor(nn.Module):
             h = block(F.avg_pool2d(h, 2))  # N x 2w x H/2 x W/2, ...
             skips.append(h)
         if self.z_channels:
+            assert z is not None, "a generator with z_channels > 0 takes z"
             h = torch.cat([h, z], 1)
         h = F.leaky_relu(self.mix(h), 0.2)  # N x w*2^depth x H/2^depth x W/2^depth
         for up, block, skip in zip(self.up, self.dec, reversed(skips[:-1])):

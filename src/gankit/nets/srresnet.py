@@ -25,6 +25,8 @@ from torch import nn
 
 
 class ResidualBlock(nn.Module):
+    """conv-BN-PReLU-conv-BN plus the identity (Ledig et al. 2017, Fig. 4)."""
+
     def __init__(self, width: int):
         super().__init__()
         self.body = nn.Sequential(

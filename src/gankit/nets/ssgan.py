@@ -14,7 +14,7 @@ normalisation, no batch norm: D's batches mix labelled, unlabelled and generated
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -37,6 +37,18 @@ class GaussianNoise(nn.Module):
         return f"sigma={self.sigma}"
 
 
+def _scale(layer: nn.Module) -> torch.Tensor:
+    """g of a weight-normalised layer (``weight_norm``'s ``original0``)."""
+    parametrizations: Any = layer.parametrizations  # nn.Module types sub-modules as Tensor | Module
+    return parametrizations.weight.original0
+
+
+def _bias(layer: nn.Module) -> torch.Tensor:
+    bias = layer.bias
+    assert isinstance(bias, torch.Tensor)  # the layers here keep their bias
+    return bias
+
+
 def _wn(layer: nn.Linear | nn.Conv2d, gain: float, train_scale: bool = True) -> nn.Module:
     """``layer`` with weight normalisation w = g v / ||v|| (Salimans & Kingma 2016), every row's norm g set to
     ``gain``. With PyTorch's default initialisation (rows of norm ~ 1/sqrt(3)) the signal shrinks ~2.5x per ReLU
@@ -47,10 +59,10 @@ def _wn(layer: nn.Linear | nn.Conv2d, gain: float, train_scale: bool = True) -> 
     (only the output layer trains its scale): with fixed row norms D cannot grow its activations until the
     Gaussian noise on them stops mattering, so the noise keeps regularising for the whole run."""
     layer = weight_norm(layer)
-    scale = layer.parametrizations.weight.original0
+    scale = _scale(layer)
     with torch.no_grad():
         scale.fill_(gain)
-        layer.bias.zero_()
+        _bias(layer).zero_()
     scale.requires_grad_(train_scale)
     return layer
 
@@ -107,6 +119,7 @@ class SSClassifier(nn.Module):
         train_hidden_scale: bool = False,
     ):
         super().__init__()
+        self.num_classes = num_classes
         if arch == "mlp":
             self.body = _mlp_features(math.prod(in_shape), tuple(hidden), input_noise, hidden_noise, train_hidden_scale)
             feature_dim = hidden[-1]
@@ -143,9 +156,9 @@ def init_from_data(D: SSClassifier, x: torch.Tensor) -> None:
     def normalise(layer: nn.Module, _inputs, out: torch.Tensor) -> torch.Tensor:
         dims = [d for d in range(out.dim()) if d != 1]  # all but the unit (channel) dimension
         mean, std = out.mean(dims), out.std(dims).clamp_min(1e-6)
-        scale = layer.parametrizations.weight.original0  # g, one per unit: [out, 1] or [out, 1, 1, 1]
+        scale = _scale(layer)  # g, one per unit: [out, 1] or [out, 1, 1, 1]
         scale.div_(std.view(scale.shape))
-        layer.bias.copy_(-mean / std)
+        _bias(layer).copy_(-mean / std)
         view = [1, -1] + [1] * (out.dim() - 2)
         return (out - mean.view(view)) / std.view(view)
 

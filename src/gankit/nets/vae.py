@@ -17,6 +17,8 @@ from gankit.nets.dcgan import _base, default_depth
 
 
 class ConvEncoder(nn.Module):
+    """x -> (mu, log sigma^2) of q(z|x) (Kingma & Welling 2014): strided convolutions, a linear head."""
+
     def __init__(self, z_dim: int, img_size: int, channels: int, width: int = 32):
         super().__init__()
         depth = default_depth(img_size)
@@ -35,6 +37,8 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
+    """z -> the decoder's output for p(x|z): a linear layer, then transposed convolutions."""
+
     def __init__(self, z_dim: int, img_size: int, channels: int, width: int = 32):
         super().__init__()
         depth = default_depth(img_size)
@@ -54,6 +58,8 @@ class ConvDecoder(nn.Module):
 
 
 class MLPEncoder(nn.Module):
+    """x -> (mu, log sigma^2) of q(z|x) with fully connected layers (Kingma & Welling 2014)."""
+
     def __init__(self, z_dim: int, img_size: int, channels: int, width: int = 512):
         super().__init__()
         d = channels * img_size * img_size
@@ -68,6 +74,8 @@ class MLPEncoder(nn.Module):
 
 
 class MLPDecoder(nn.Module):
+    """z -> the decoder's output for p(x|z) with fully connected layers."""
+
     def __init__(self, z_dim: int, img_size: int, channels: int, width: int = 512):
         super().__init__()
         self.shape = (channels, img_size, img_size)

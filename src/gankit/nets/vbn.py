@@ -94,7 +94,7 @@ class VirtualBatchNorm(nn.Module):
         return {**super().__getstate__(), "reference": None}
 
     def _affine(self, y: torch.Tensor) -> torch.Tensor:
-        if self.weight is None:
+        if self.weight is None or self.bias is None:  # both or neither (affine)
             return y
         shape = (1, -1) + (1,) * (y.dim() - 2)
         return y * self.weight.view(shape) + self.bias.view(shape)

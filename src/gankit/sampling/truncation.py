@@ -51,7 +51,7 @@ def jacobian_norms(
         directions = [torch.randn(z.shape, generator=generator).to(z) for _ in range(probes)]
     squared = torch.zeros(n, device=z.device)
     for v in directions:
-        _, jv = torch.func.jvp(sample, (z,), (v,))
+        jv = torch.func.jvp(sample, (z,), (v,))[1]  # (G(z), J v)
         squared += jv.reshape(n, -1).pow(2).sum(1)
     if probes is not None:
         squared /= probes

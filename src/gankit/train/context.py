@@ -56,7 +56,7 @@ class TrainContext:
 
     @classmethod
     def for_data(
-        cls, data: TensorData, batch_size: int, steps: int = 1, seed: int = 0, device: str = "cpu"
+        cls, data: TensorData, batch_size: int, steps: int = 1, seed: int = 0, device: str | torch.device = "cpu"
     ) -> TrainContext:
         """A one-process context over one dataset (the ``train`` part): for experiments that drive ``step()``
         themselves."""

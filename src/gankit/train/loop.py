@@ -15,6 +15,7 @@ computes exactly what the uninterrupted run computes (on the CPU).
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import time
@@ -26,14 +27,15 @@ from tqdm import tqdm
 
 from gankit.config import RunConfig
 from gankit.data import RunData, load_run_data
-from gankit.errors import UserError
+from gankit.errors import TrainingDiverged, UserError
 from gankit.methods import Method, build_method
 from gankit.previews import save_preview
 import gankit.train.distributed as distributed
 from gankit.train.best import BestKeeper
-from gankit.train.checkpoint import load_checkpoint, save_checkpoint
+from gankit.train.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from gankit.train.context import TrainContext
 from gankit.train.distributed import Dist
+from gankit.train.loggers import open_loggers
 from gankit.train.rundir import RunDir
 from gankit.train.speed import resolve_speed
 
@@ -51,9 +53,12 @@ class TrainResult:
 class _Window:
     """Running sums of the logged scalars since the last log line (0-dim tensors: no per-step sync)."""
 
-    def __init__(self, sums: dict[str, float] | None = None, count: int = 0):
+    def __init__(self, sums: dict[str, float] | None = None, count: int = 0, provisional: bool = False):
         self.sums: dict[str, torch.Tensor | float] = dict(sums or {})
         self.count = count
+        # A run's last window, when partial, is logged but kept: a resumed run that goes on un-logs it and
+        # logs the whole window at the next log step, as the uninterrupted run does.
+        self.provisional = provisional
 
     def add(self, scalars: dict[str, torch.Tensor]) -> None:
         for k, v in scalars.items():
@@ -64,7 +69,8 @@ class _Window:
         return {k: float(v) / self.count for k, v in self.sums.items()}
 
     def state(self) -> dict:
-        return {"sums": {k: float(v) for k, v in self.sums.items()}, "count": self.count}
+        sums = {k: float(v) for k, v in self.sums.items()}
+        return {"sums": sums, "count": self.count, "provisional": self.provisional}
 
 
 class _StopOnSigint:
@@ -102,6 +108,26 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
+def _non_finite(scalars: dict[str, float], method: Method) -> str | None:
+    """What is NaN or infinite (a logged scalar, else a weight), or None when all is finite."""
+    for key, value in scalars.items():
+        if not math.isfinite(value):
+            return f"{key} = {value}"
+    for name, module in method.modules.items():
+        for key, tensor in module.state_dict().items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                return f"weight {name}.{key}"
+    return None
+
+
+def _diverged(run: RunDir, step: int, what: str) -> TrainingDiverged:
+    try:
+        last = f"last good checkpoint {find_checkpoint(run.path)}"
+    except UserError:
+        last = "no checkpoint was written before it"
+    return TrainingDiverged(f"training diverged at step {step} ({what} is not finite); {last}")
+
+
 def resolve_device(name: str) -> torch.device:
     """The device for one process (``auto``: CUDA when there is one)."""
     if name == "auto":
@@ -123,7 +149,7 @@ def _save(
         "optimizers": {k: opt.state_dict() for k, opt in method.optimizers.items()},
         "rng": _rng_state(ctx.device),  # identical on every rank: they draw the same global noise
         "streams": {k: s.state_dict() for k, s in ctx.streams.items()},
-        "window": {"sums": sums, "count": window.count},
+        "window": {"sums": sums, "count": window.count, "provisional": window.provisional},
         "method": method.state_dict(),
     }
     return save_checkpoint(run.checkpoints, step, method.modules, state, keep=cfg.train.keep_checkpoints)
@@ -181,8 +207,6 @@ def _train(
     stop_at: int | None,
     data: RunData | None,
 ) -> TrainResult:
-    from torch.utils.tensorboard import SummaryWriter  # slow import: only when training
-
     t = cfg.train
     run = RunDir(run_dir)
     data = data or load_run_data(cfg.data)
@@ -192,7 +216,7 @@ def _train(
     method = build_method(cfg, data.spec, device)
     if speed.channels_last:
         for module in method.modules.values():
-            module.to(memory_format=torch.channels_last)
+            module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # missing from torch's stub
     ctx = TrainContext(
         data,
         device,
@@ -213,18 +237,20 @@ def _train(
         step, window = _restore(run, method, ctx)
     main = dist.is_main
     if main:
-        if resume:
-            run.metrics.truncate_after(step)
         run.create(cfg)
-    metrics = run.metrics
-    tb = SummaryWriter(str(run.tensorboard), purge_step=step + 1 if resume else None) if main else None
+    # metrics.csv (always among them) exists from here on, even for a run shorter than log_every
+    loggers = open_loggers(t.loggers, run, cfg, step if resume else None) if main else []
+    if window.provisional:  # logged as the last, partial window of a run that now goes on: un-log it
+        if main:
+            run.metrics.clear_at(step, [*window.sums, "images_per_s"])
+        window.provisional = False
     if progress and main:
         where = f"{dist.world_size} processes, " if dist.enabled else ""
         print(f"training on {where}{device}: {speed.describe()}", file=sys.stderr)
     best = BestKeeper(run.path / "best", cfg.eval.best_metric) if cfg.eval.eval_every else None
 
     start = time.monotonic()
-    start_step, last_preview, interrupted = step, None, False
+    start_step, last_preview, interrupted, diverged = step, None, False, None
     bar = tqdm(
         total=t.steps,
         initial=step,
@@ -241,22 +267,33 @@ def _train(
             step += 1
             bar.update(1)
             row = {}
-            if step % t.log_every == 0:
+            last_partial = step == t.steps and step % t.log_every != 0 and window.count > 0
+            if step % t.log_every == 0 or last_partial:  # the last window is logged even when partial
                 row = distributed.mean_over_ranks(window.means(), dist, device)
-                window = _Window()
+                if last_partial:
+                    window.provisional = True
+                else:
+                    window = _Window()
+                # Weights and scalars are the same on every rank (averaged), so all ranks stop together.
+                if what := _non_finite(row, method):
+                    diverged = _diverged(run, step, what)
+                    break
                 row["images_per_s"] = (step - start_step) * method.images_per_step / max(time.monotonic() - start, 1e-9)
                 bar.set_postfix({k: f"{v:.3f}" for k, v in list(row.items())[:4]})  # the method's first columns
             if step % t.sample_every == 0 and main:
                 last_preview = save_preview(method.preview(), run.samples / f"step_{step:08d}.png")
-            if best is not None and main and step % cfg.eval.eval_every == 0:  # other ranks wait at the next collective
+            # (other ranks wait at the next collective)
+            if best is not None and main and cfg.eval.eval_every and step % cfg.eval.eval_every == 0:
                 scores = {f"eval_{k}": v for k, v in method.evaluate().items()}
                 row |= scores
                 best.update(step, scores.get(f"eval_{cfg.eval.best_metric}"), method.modules, ctx.data.spec)
             if row and main:  # one row per step: the training scalars and the scores when both are due
-                metrics.log(step, row)
-                for k, v in row.items():
-                    tb.add_scalar(k, v, step)
+                for logger in loggers:
+                    logger.log(step, row)
             if step % t.checkpoint_every == 0:
+                if what := _non_finite({k: float(v) for k, v in window.sums.items()}, method):
+                    diverged = _diverged(run, step, what)  # never overwrite a good checkpoint with a poisoned one
+                    break
                 _save(run, cfg, step, method, ctx, window, dist)
             time_up = t.minutes is not None and time.monotonic() - start > 60 * t.minutes
             # All ranks must stop at the same step, or the next collective would wait forever.
@@ -265,12 +302,16 @@ def _train(
                 break
     bar.close()
     seconds = time.monotonic() - start
+    if diverged is not None:
+        for logger in loggers:
+            logger.close()
+        raise diverged
     if step > start_step or not resume:
         if main:
             last_preview = save_preview(method.preview(), run.samples / f"step_{step:08d}.png")
         _save(run, cfg, step, method, ctx, window, dist)
-    if tb is not None:
-        tb.close()
+    for logger in loggers:
+        logger.close()
     distributed.barrier(dist)  # nobody leaves before rank 0 has written the final checkpoint
     ips = (step - start_step) * method.images_per_step / max(seconds, 1e-9)
     return TrainResult(run.path, step, ips, seconds, interrupted, last_preview)

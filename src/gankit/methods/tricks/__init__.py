@@ -45,7 +45,7 @@ Spectral normalisation is applied when D is built (:func:`gankit.nets.build_gan`
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, overload
 
 import torch
 from torch import nn
@@ -135,12 +135,18 @@ class Tricks:
     @property
     def G_ema(self) -> nn.Module | None:
         """The EMA of G's weights (``gan.ema_decay`` > 0), else None."""
-        return self.active["ema"].G_ema if "ema" in self.active else None
+        return getattr(self.active["ema"], "G_ema") if "ema" in self.active else None  # noqa: B009 (Trick has no G_ema)
 
     @property
     def modules(self) -> dict[str, nn.Module]:
         """Modules to checkpoint beside G and D."""
         return {k: m for t in self.active.values() for k, m in t.modules.items()}
+
+    @overload
+    def d_input(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    @overload
+    def d_input(self, x: None) -> None: ...
 
     def d_input(self, x: torch.Tensor | None) -> torch.Tensor | None:
         """What D sees of a real or generated batch (differentiably: G's gradient passes)."""
@@ -162,8 +168,11 @@ class Tricks:
         """Updates after D's step (clipping, BEGAN's control, historical mean); returns scalars to log."""
         return {k: v for t in self.active.values() for k, v in t.after_d_step(D, real_out, fake_out).items()}
 
-    def g_regulariser(self, G: nn.Module, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> Regulariser:
-        """The terms added to G's loss, and their logged values."""
+    def g_regulariser(
+        self, G: nn.Module, D: nn.Module, x_real: torch.Tensor | None, x_fake: torch.Tensor
+    ) -> Regulariser:
+        """The terms added to G's loss, and their logged values (``x_real``: None when G's step has no real
+        batch; feature matching needs one)."""
         return self._sum(t.g_regulariser(G, D, x_real, x_fake) for t in self.active.values())
 
     def after_g_step(self, G: nn.Module) -> None:
@@ -172,7 +181,8 @@ class Tricks:
 
     @staticmethod
     def _sum(terms: Iterable[Regulariser]) -> Regulariser:
-        total, stats = 0.0, {}
+        total: torch.Tensor | float = 0.0
+        stats: dict[str, torch.Tensor] = {}
         for term, s in terms:  # lazily: each term is computed in turn, in registry order (RNG draws included)
             total = total + term
             stats |= s

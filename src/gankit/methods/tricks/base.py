@@ -6,7 +6,7 @@ the hooks, imports both in a fixed order (the registry's, hence the hooks') and 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import torch
 from torch import nn
@@ -16,22 +16,24 @@ from gankit.losses import GANLoss
 Regulariser = tuple[torch.Tensor | float, dict[str, torch.Tensor]]  # (term added to a loss, stats to log)
 
 
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
 class Trick:
     """A trick that does nothing: every hook is a no-op. Subclasses override the hooks they need."""
 
     name = ""  # the registry key, set by register_trick: the trick's switch in cfg.gan where it has one
 
-    @staticmethod
-    def d_view(x: torch.Tensor) -> torch.Tensor:
-        """What D sees of a batch in G's step: the composite's :meth:`Tricks.d_input` (set by :class:`Tricks`)."""
-        return x
+    # What D sees of a batch in G's step: the composite's Tricks.d_input (which Tricks sets on each trick).
+    d_view: Callable[[torch.Tensor], torch.Tensor] = staticmethod(_identity)
 
     @classmethod
     def from_config(cls, cfg, loss: GANLoss, G: nn.Module, D: nn.Module, device: torch.device) -> Trick | None:
         """The trick a run config asks for, or None when it is switched off. This default reads the field of
         ``cfg.gan`` named like the trick: ``cls(value)`` when it is set (not 0, "" or None); others override it."""
         value = getattr(cfg.gan, cls.name)
-        return cls(value) if value else None
+        return cast(Callable[[Any], Trick], cls)(value) if value else None  # a trick with a switch takes its value
 
     @property
     def modules(self) -> dict[str, nn.Module]:
@@ -49,7 +51,9 @@ class Trick:
     def after_d_step(self, D: nn.Module, real_out: torch.Tensor, fake_out: torch.Tensor) -> dict[str, torch.Tensor]:
         return {}
 
-    def g_regulariser(self, G: nn.Module, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> Regulariser:
+    def g_regulariser(
+        self, G: nn.Module, D: nn.Module, x_real: torch.Tensor | None, x_fake: torch.Tensor
+    ) -> Regulariser:
         return 0.0, {}
 
     def after_g_step(self, G: nn.Module) -> None:

@@ -6,7 +6,7 @@ Registered after :mod:`.d_side`, in this file's order (see :mod:`gankit.methods.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -21,12 +21,12 @@ from gankit.nets import unwrap
 def d_features(D: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """D's last hidden layer on ``x``, flattened (N x F): ``D.features`` where D has it (DCGAN, ResNet),
     else all but the last layer of ``D.net`` (the MLP)."""
-    D = unwrap(D)
-    if hasattr(D, "features"):
-        return D.features(x).flatten(1)
-    if isinstance(getattr(D, "net", None), nn.Sequential):
-        return D.net[:-1](x).flatten(1)
-    raise UserError(f"gan.feature_matching: the discriminator {type(D).__name__} exposes no feature layer")
+    net: Any = unwrap(D)  # a D with .features or .net (nn.Module types sub-modules loosely)
+    if hasattr(net, "features"):
+        return net.features(x).flatten(1)
+    if isinstance(getattr(net, "net", None), nn.Sequential):
+        return net.net[:-1](x).flatten(1)
+    raise UserError(f"gan.feature_matching: the discriminator {type(net).__name__} exposes no feature layer")
 
 
 @register_trick("feature_matching")
@@ -97,7 +97,7 @@ class HistoricalAverage:
         self.count = 1
 
     def penalty(self, module: nn.Module) -> torch.Tensor:
-        return sum((p - self.mean[k]).pow(2).sum() for k, p in unwrap(module).named_parameters())
+        return cast(torch.Tensor, sum((p - self.mean[k]).pow(2).sum() for k, p in unwrap(module).named_parameters()))
 
     @torch.no_grad()
     def update(self, module: nn.Module) -> None:
