@@ -15,6 +15,13 @@ def test_cycle_consistency_by_hand():
     assert_close(cycle_consistency(a, a, b, b), torch.tensor(0.0))
 
 
+def test_cycle_consistency_weighs_the_b_cycle():
+    a, b = torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2)
+    # |a_rec - a| mean 0.5, |b_rec - b| mean 1: 0.5 + 0.25 * 1
+    assert_close(cycle_consistency(a, a + 0.5, b, b - 1, weight_b=0.25), torch.tensor(0.75))
+    assert_close(cycle_consistency(a, a + 0.5, b, b - 1, weight_b=0.0), torch.tensor(0.5))
+
+
 def test_cycle_consistency_is_a_mean_over_pixels_and_channels():
     a = torch.zeros(3, 3, 4, 4)
     assert_close(cycle_consistency(a, a + 2, a, a - 1), torch.tensor(3.0))

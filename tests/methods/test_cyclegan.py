@@ -85,3 +85,21 @@ def test_a_short_run_shrinks_the_cycle_error():
     for _ in range(40):
         m.step()
     assert m.evaluate()["cycle_l1"] < 0.7 * first
+
+
+def test_lambda_cyc_b_weighs_only_the_b_cycle():
+    """One step from the same start: the logged cycle term is |F(G(a)) - a| + w |G(F(b)) - b| with w the ratio
+    lambda_cyc_b / lambda_cyc (1 when unset, the paper's)."""
+    data = _two_class_data()
+    cycles = {}
+    for w in ("null", "10.0", "0.0", "5.0"):
+        torch.manual_seed(0)
+        cfg = _cfg("data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[y]", "cyclegan.val_size=4",
+                   f"cyclegan.lambda_cyc_b={w}")
+        m = build_method(cfg, data.spec, torch.device("cpu"))
+        m.setup(TrainContext(RunData({"train": data}), torch.device("cpu"), 4, 8))
+        cycles[w] = float(m.step()["cycle"])
+    a_term, b_term = cycles["0.0"], cycles["null"] - cycles["0.0"]
+    assert cycles["10.0"] == pytest.approx(cycles["null"])
+    assert b_term > 0.01
+    assert cycles["5.0"] == pytest.approx(a_term + 0.5 * b_term, rel=1e-5)

@@ -171,7 +171,7 @@ def blend_with_patches(digits: np.ndarray, photos: list[np.ndarray], rng: np.ran
     """
     n, h, w = digits.shape
     out = np.empty((n, h, w, 3), dtype=np.uint8)
-    which = rng.integers(len(photos), size=n)
+    which = np.asarray(rng.integers(len(photos), size=n))  # (numpy's stub types the call as one integer)
     for i in range(n):
         photo = photos[which[i]]
         top, left = rng.integers(photo.shape[0] - h + 1), rng.integers(photo.shape[1] - w + 1)
@@ -204,7 +204,9 @@ def _holdout(data: TensorData, seed: int) -> tuple[TensorData, TensorData]:
     perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
     n_test = max(1, round(HOLDOUT * len(data)))
     test, train = perm[:n_test], perm[n_test:]
-    part = lambda idx: TensorData(data.x[idx], data.y[idx], classes=data.classes, name=data.name)  # noqa: E731
+    y = data.y
+    assert y is not None  # a domain pair is labelled
+    part = lambda idx: TensorData(data.x[idx], y[idx], classes=data.classes, name=data.name)  # noqa: E731
     return part(train), part(test)
 
 

@@ -123,7 +123,7 @@ def _stack(images: list[Image.Image], channels: int, size: int | None, where: st
     mode = "L" if channels == 1 else "RGB"
     images = [im.convert(mode) for im in images]
     if size is not None:
-        images = [im.resize((size, size), Image.BICUBIC) for im in images]
+        images = [im.resize((size, size), Image.Resampling.BICUBIC) for im in images]
     if len({im.size for im in images}) > 1:
         raise UserError(f"{where}: images differ in size; set data.img_size to resize them")
     return from_uint8(np.stack([np.asarray(im) for im in images]))
@@ -139,7 +139,7 @@ def split_pairs(root: Path) -> tuple[list[Image.Image], list[Image.Image], list[
             side = "A" if unmatched[0] in files_a else "B"
             raise UserError(
                 f"data.root={root}: {len(unmatched)} file(s) without a partner of the same name, "
-                f"e.g. {side}/{files_a.get(unmatched[0], files_b.get(unmatched[0])).name}"
+                f"e.g. {side}/{(files_a.get(unmatched[0]) or files_b[unmatched[0]]).name}"
             )
         names = sorted(files_a)
         return [_read(files_a[n]) for n in names], [_read(files_b[n]) for n in names], names

@@ -9,9 +9,12 @@ identifies its input (losses/translation.py). One step, for a batch a of A and a
                        + lambda_cyc * L_cyc + lambda_id * L_id                  (lambda_cyc 10, lambda_id 0.5 * 10)
     D step: descend 0.5 * loss.d(D_B(b), D_B(pool_B(G(a)))) + 0.5 * loss.d(D_A(a), D_A(pool_A(F(b))))
 
-with the least-squares loss as published (any of gankit.losses.LOSSES). ``pool`` is the history of generated
-images of Shrivastava et al. 2017 (:class:`ImagePool`, 50 images): D sees a mix of current and earlier fakes, which
-damps oscillation. The learning rate is constant for the first ``decay_start`` of the run, then falls linearly to 0.
+with the least-squares loss as published (any of gankit.losses.LOSSES). ``lambda_cyc_b`` weighs the B -> A -> B
+cycle apart (default: lambda_cyc, the paper's), for a B that holds more than A can carry: an MNIST digit has no
+room for an MNIST-M background, and a full-weight B cycle makes F hide it in its output. ``pool`` is the history of
+generated images of Shrivastava et al. 2017 (:class:`ImagePool`, 50 images): D sees a mix of current and earlier
+fakes, which damps oscillation. The learning rate is constant for the first ``decay_start`` of the run, then falls
+linearly to 0.
 
 Data, either
   * a domain pair: ``data.name=A data.target=B`` (e.g. mnist and mnist-m, gankit.data.domains): A the ``source``
@@ -30,7 +33,7 @@ import itertools
 from typing import Any
 
 import torch
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from gankit.config import Section
 from gankit.data import DataSpec, TensorData
@@ -53,6 +56,7 @@ class CycleGANConfig(Section):
     d_width: int = Field(64, gt=0)  # discriminators' first channels (paper: 64)
     d_layers: int | None = Field(None, ge=0)  # PatchGAN stride-2 layers; None: scaled from 70 x 70 at 256 px
     lambda_cyc: float = Field(10.0, ge=0)  # (paper: 10)
+    lambda_cyc_b: float | None = Field(None, ge=0)  # the B -> A -> B cycle's weight; None: lambda_cyc (paper)
     lambda_id: float = Field(5.0, ge=0)  # (paper: 0.5 * lambda_cyc where used)
     loss: str = "lsgan"  # the adversarial loss, a name in gankit.losses.LOSSES (paper: least squares)
     lr: float = Field(2e-4, gt=0)  # Adam, all four nets (paper: 2e-4)
@@ -71,6 +75,12 @@ class CycleGANConfig(Section):
             raise ValueError(f"unknown or unsupported loss '{v}' (known: minimax, non-saturating, lsgan, hinge)")
         return v
 
+    @model_validator(mode="after")
+    def _b_cycle_needs_a_cycle(self):
+        if self.lambda_cyc_b is not None and self.lambda_cyc_b != self.lambda_cyc and self.lambda_cyc == 0:
+            raise ValueError("lambda_cyc_b: set lambda_cyc > 0 too (the B cycle is weighed relative to it)")
+        return self
+
 
 class ImagePool:
     """The history buffer of Shrivastava et al. 2017 as CycleGAN uses it: until ``size`` images are stored each
@@ -79,7 +89,7 @@ class ImagePool:
     :meth:`state_dict` holds the images and that generator's state, so a resumed run draws the same."""
 
     def __init__(self, size: int, seed: int):
-        self.size, self.images = size, []
+        self.size, self.images = size, list[torch.Tensor]()
         self.generator = torch.Generator().manual_seed(seed)
 
     def query(self, x: torch.Tensor) -> torch.Tensor:
@@ -182,7 +192,8 @@ class CycleGAN:
         self.D_A.requires_grad_(False), self.D_B.requires_grad_(False)
         fake_b, fake_a = G(a), F(b)
         adv = self.loss.g(D_B(fake_b), None) + self.loss.g(D_A(fake_a), None)
-        cyc = cycle_consistency(a, F(fake_b), b, G(fake_a))
+        weight_b = 1.0 if c.lambda_cyc_b is None or c.lambda_cyc == 0 else c.lambda_cyc_b / c.lambda_cyc  # B's share
+        cyc = cycle_consistency(a, F(fake_b), b, G(fake_a), weight_b)
         loss_G = adv + c.lambda_cyc * cyc
         stats = {"g_adv": adv.detach(), "cycle": cyc.detach()}
         if c.lambda_id > 0:  # identity needs G(b) and F(a): two more passes, skipped when unweighted
@@ -253,7 +264,9 @@ def cycle_class_scores(ab, ba, y_a, y_b, classes_a: list[int], classes_b: list[i
 
     if extractor is None or ab.shape[-1] != 28:
         return {}
-    pred_ab, pred_ba = (extract(extractor, x)[1].argmax(1) for x in (ab, ba))
+    p_ab, p_ba = extract(extractor, ab)[1], extract(extractor, ba)[1]
+    assert p_ab is not None and p_ba is not None  # a classifier extractor has a head
+    pred_ab, pred_ba = p_ab.argmax(1), p_ba.argmax(1)
     if classes_b:
         return {"a2b_accuracy": float(torch.isin(pred_ab, torch.tensor(classes_b)).float().mean()),
                 "b2a_accuracy": float(torch.isin(pred_ba, torch.tensor(classes_a)).float().mean())}

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
+from torch import nn
 from pydantic import Field, field_validator
 
 from gankit.config import Section
@@ -87,7 +88,8 @@ class Pix2Pix:
         self.device, self.channels, self.size = device, c, h
         self.G = UNet(c, c, h, p.width, p.depth, p.dropout).to(device)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=p.lr, betas=tuple(p.betas))
-        self.modules, self.optimizers = {"G": self.G}, {"G": self.opt_G}
+        self.modules: dict[str, nn.Module] = {"G": self.G}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         if p.adv_weight > 0:
             layers = patch_layers(h) if p.d_layers is None else p.d_layers
             if h // 2**layers < 3:
@@ -100,7 +102,8 @@ class Pix2Pix:
         f = lambda t: lr_factor("linear", t, cfg.train.steps, p.decay_start, 0.0)  # noqa: E731
         self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(o, f) for k, o in self.optimizers.items()}
         self.images_per_step = cfg.train.batch_size
-        self.G_train, self.D_train = self.G, getattr(self, "D", None)
+        self.G_train: nn.Module = self.G
+        self.D_train: Any = getattr(self, "D", None)  # None: the L1-only baseline has no D
         self.extractor = p.extractor or _default_classifier(cfg.data.name)
         self.num_preview = min(8, cfg.train.num_samples)
         self.val: dict[str, torch.Tensor] = {}
