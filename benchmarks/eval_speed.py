@@ -1,7 +1,7 @@
 """Evaluation speed and the FID floor/ceiling table; prints JSON.
 
     python benchmarks/eval_speed.py                       # speed: features/s, evaluate wall time
-    python benchmarks/eval_speed.py --floor-ceiling --inception-n 1000
+    python benchmarks/eval_speed.py --floor-ceiling --run runs/default   # the README's table, n = 1,000 for Inception
 
 Speed: features/s of each extractor through gankit (``gankit.metrics.extract``) and through a bare
 forward loop over the same network (the same preprocessed batches, no gankit code), in the same run;
@@ -9,7 +9,9 @@ and the wall time of ``gankit evaluate`` with the domain classifier on 10,000 sa
 generated or test images; reference features cached first, as in normal use).
 
 Floor/ceiling: FID of the Fashion-MNIST train split (n images) against the test split (n images), the
-floor; and of uniform noise images against the test split, the ceiling; per extractor.
+floor; and of uniform noise images against the test split, the ceiling; per extractor; with ``--run DIR``
+also the FID of n samples of that run (``gankit.sample``, seed 0) at the same n, the README's last column.
+Written to ``benchmarks/results/floor-ceiling/`` (``results.json``, ``table.md``) with the hardware and date.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def _evaluate_wall(n: int, source: str | None) -> dict:
     return {"command": " ".join(["gankit", "evaluate", source, "-n", str(n)]), "wall_s": wall, "n": n, "target_s": 60, "fid": res.get("fid")}
 
 
-def floor_ceiling(extractor: str, n: int) -> dict:
+def floor_ceiling(extractor: str, n: int, run: str | None = None) -> dict:
     from gankit.metrics.extractors import extract
     from gankit.metrics.fid import fid
     from gankit.metrics.reference import reference_features
@@ -81,13 +83,35 @@ def floor_ceiling(extractor: str, n: int) -> dict:
     train_f = reference_features("fashion-mnist", "train", extractor, n, progress=True)[0]
     noise = torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     noise_f = extract(extractor, noise, progress=True, desc="uniform noise")[0]
-    return {"extractor": extractor, "n": n, "floor_train_vs_test": fid(train_f, test_f), "ceiling_noise_vs_test": fid(noise_f, test_f)}
+    out = {"extractor": extractor, "n": n, "floor_train_vs_test": fid(train_f, test_f), "ceiling_noise_vs_test": fid(noise_f, test_f)}
+    if run is not None:
+        import gankit
+
+        samples = gankit.sample(run, n, seed=0)
+        out |= {"run": run, "run_vs_test": fid(extract(extractor, samples, progress=True, desc="run samples")[0], test_f)}
+    return out
+
+
+def _write_floor_ceiling(rows: list[dict], command: str) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import hardware, write_results  # benchmarks/common.py
+
+    report = {"command": command, "hardware": hardware(), "date": time.strftime("%Y-%m-%d"), "rows": rows}
+    lines = [f"`{command}` on {report['hardware']}, {report['date']}.", "",
+             "| extractor | n per side | floor: train vs test | ceiling: uniform noise vs test | the run |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in rows:
+        run = f"{r['run_vs_test']:.1f} (`{r['run']}`)" if "run" in r else "-"
+        lines.append(f"| `{r['extractor']}` | {r['n']:,} | {r['floor_train_vs_test']:.2f} | {r['ceiling_noise_vs_test']:.1f} | {run} |")
+    write_results(Path(__file__).resolve().parent / "results" / "floor-ceiling", "", report, "\n".join(lines) + "\n")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--floor-ceiling", action="store_true", help="compute the FID floor/ceiling table instead of the speeds")
-    ap.add_argument("--inception-n", type=int, default=200, help="images for Inception (about 9 images/s on 2 cores)")
+    ap.add_argument("--inception-n", type=int, default=None,
+                    help="images for Inception (about 3-9 images/s on 2 cores; default 1,000 for --floor-ceiling, else 200)")
+    ap.add_argument("--run", help="--floor-ceiling: also score n samples of this run directory")
     ap.add_argument("--classifier-n", type=int, default=10_000)
     ap.add_argument("--source", help="an .npz of samples for the evaluate timing (default: 10,000 test images)")
     ap.add_argument("--skip-inception", action="store_true")
@@ -95,9 +119,12 @@ def main() -> None:
     out: dict = {"torch_threads": torch.get_num_threads(), "torch": torch.__version__}
     names = ["fashion-mnist-classifier"] + ([] if args.skip_inception else ["inception"])
     if args.floor_ceiling:
-        out["floor_ceiling"] = [floor_ceiling(nm, args.classifier_n if nm != "inception" else args.inception_n) for nm in names]
+        inception_n = args.inception_n or 1000
+        rows = [floor_ceiling(nm, args.classifier_n if nm != "inception" else inception_n, args.run) for nm in names]
+        _write_floor_ceiling(rows, "python " + " ".join(["benchmarks/eval_speed.py", *sys.argv[1:]]))
+        return
     else:
-        out["features_per_s"] = {nm: _speed(nm, args.classifier_n if nm != "inception" else args.inception_n) for nm in names}
+        out["features_per_s"] = {nm: _speed(nm, args.classifier_n if nm != "inception" else args.inception_n or 200) for nm in names}
         out["evaluate_classifier_10k"] = _evaluate_wall(args.classifier_n, args.source)
     print(json.dumps(out, indent=2))
 
