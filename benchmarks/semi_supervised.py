@@ -41,7 +41,7 @@ def train_and_test(dataset: str, variant: str, seed: int, steps: int | None, arg
     run_dir = Path(args.runs) / f"{dataset}-{variant}-seed{seed}"
     overrides = [f"ssgan.variant={variant}", f"data.seed={seed}", f"train.seed={seed}", "train.sample_every=100000"]
     if steps is not None:
-        overrides += [f"train.steps={steps}", f"eval.eval_every={max(50, steps // 10)}"]
+        overrides += [f"train.steps={steps}", f"eval.eval_every={min(steps, max(50, steps // 10))}"]
     t = train_once(PRESETS[dataset], run_dir, overrides, args.progress)
     best = json.loads((run_dir / "best" / "best.json").read_text())
     out = {"dataset": dataset, "variant": variant, "seed": seed, "steps": t["steps"], "train_seconds": t["seconds"],
@@ -100,6 +100,7 @@ def markdown_table(summary: dict, command: str, minutes: float, train_minutes: f
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help=f"short runs ({QUICK_STEPS}) instead of the presets' steps")
+    p.add_argument("--steps", type=int, default=None, help="steps per run (overrides --quick; a smoke of the plumbing)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--datasets", nargs="+", default=list(PRESETS), choices=list(PRESETS))
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "semi-supervised"))
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     start = time.monotonic()
     todo = [
-        (dataset, variant, seed, QUICK_STEPS[dataset] if args.quick else None, args)
+        (dataset, variant, seed, args.steps or (QUICK_STEPS[dataset] if args.quick else None), args)
         for dataset in args.datasets
         for seed in args.seeds
         for variant in VARIANTS

@@ -15,10 +15,12 @@ from gankit.api import (
     save_samples,
     train,
 )  # noqa: E402
+from gankit.pretrained import from_pretrained, save_pretrained
 
 __all__ = [
     "cas",
     "evaluate",
+    "from_pretrained",
     "interpolate",
     "invert",
     "load_config",
@@ -26,6 +28,7 @@ __all__ = [
     "resume",
     "run_config",
     "sample",
+    "save_pretrained",
     "save_samples",
     "train",
     "__version__",

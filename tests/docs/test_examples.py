@@ -1,20 +1,29 @@
 """The examples of README.md and docs/*.md: fenced blocks, the markers that adjust them for a test, and a runner.
 
 What runs: every ```python block (executed as a script) and, in every ```bash block, each command line that
-calls ``gankit`` (run in-process through :func:`gankit.cli.main`, which must return 0) or ``python -c CODE``.
-Other shell lines (pip, torchrun, benchmark scripts, a Slurm script) are not gankit examples and are listed as
-not run. Blocks without a language (output, file trees, pseudo-code) and yaml/json blocks are text.
+calls ``gankit`` (run in-process through :func:`gankit.cli.main`, which must return 0), ``python -c CODE``,
+``python SCRIPT.py ARGS`` (a script of the repository, e.g. a benchmark, run in a subprocess) or ``torchrun ARGS``
+(a subprocess). ``gankit lab serve`` (a server that runs until stopped) is started in a subprocess on a free port,
+its page fetched once, and stopped. Other shell lines (pip, a Slurm script, the test suite) do not run: a block
+with nothing that runs needs a skip marker that says why. Blocks without a language (output, file trees,
+pseudo-code) and yaml/json blocks are text. A summary at the end of the test session counts the blocks run and
+skipped.
 
 Markers, HTML comments on the lines just above a block's fence (unseen on the rendered page):
 
     <!-- example: skip REASON -->           not run; the reason shows in the test report
-    <!-- example: replace OLD => NEW -->    run the block with OLD replaced by NEW (quick settings); repeatable
+    <!-- example: replace OLD => NEW -->    run the block with OLD replaced by NEW (quick settings); repeatable;
+                                            ``{root}`` in NEW is the repository's root (for ../shared/data)
+    <!-- example: prepend CODE -->          run the block with the line CODE before it (the imports a sketch omits)
 
 and anywhere on a page, run once before its first example (e.g. a tiny run that the examples then use):
 
     <!-- example-setup: gankit train --run-dir runs/demo train.steps=2 -->
 
-The examples of one page run in order in one temporary directory, so ``runs/demo`` is the page's own.
+The examples of one page run in order in one temporary directory, so ``runs/demo`` is the page's own. A lab
+experiment (``gankit lab NAME ...``) already run with the same arguments on the same page is not run again.
+Python examples run with the registries (methods, tricks) restored afterwards, so a sketch that registers
+something leaves no trace in the other tests.
 """
 
 from __future__ import annotations
@@ -22,6 +31,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,11 +49,10 @@ RUN_LANGS = {"python", "bash", "sh", "shell"}
 # block's first line) -> reason to skip.
 SKIP_ELSEWHERE = {
     ("translation.md", "gankit translate --run runs/translation/"): "needs the runs of benchmarks/translation.py",
-    ("next-frame.md", "gankit train --config nextframe-mse"): "three trainings of minutes each on Moving MNIST",
 }
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
-_MARKER = re.compile(r"^<!--\s*example:\s*(skip|replace)\s+(.*?)\s*-->\s*$")
+_MARKER = re.compile(r"^<!--\s*example:\s*(skip|replace|prepend)\s+(.*?)\s*-->\s*$")
 _SETUP = re.compile(r"^<!--\s*example-setup:\s*(.*?)\s*-->\s*$", re.M)
 _ENV = re.compile(r"^(\w+=\S*\s+)+")  # leading VAR=value assignments
 
@@ -52,6 +65,7 @@ class Example:
     code: str
     skip: str | None = None
     replacements: list[tuple[str, str]] = field(default_factory=list)
+    prelude: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -63,8 +77,8 @@ class Example:
         for old, new in self.replacements:
             if old not in code:
                 raise AssertionError(f"{self.id}: marker 'replace {old} => {new}': '{old}' is not in the example")
-            code = code.replace(old, new)
-        return code
+            code = code.replace(old, new.replace("{root}", str(ROOT)))
+        return "".join(line + "\n" for line in self.prelude) + code
 
 
 def examples(page: Path) -> list[Example]:
@@ -83,6 +97,8 @@ def examples(page: Path) -> list[Example]:
             while j >= 0 and (mk := _MARKER.match(lines[j])):
                 if mk.group(1) == "skip":
                     ex.skip = mk.group(2)
+                elif mk.group(1) == "prepend":
+                    ex.prelude.insert(0, mk.group(2))
                 else:
                     old, sep, new = mk.group(2).partition(" => ")
                     assert sep, f"{ex.id}: a replace marker reads 'replace OLD => NEW'"
@@ -113,14 +129,20 @@ def shell_commands(code: str) -> list[str]:
 
 
 def command_kind(command: str) -> tuple[str, list[str]]:
-    """("gankit", argv) | ("python-c", [code]) | ("other", words): what a shell line is."""
+    """What a shell line is: ("gankit", argv) | ("python-c", [code]) | ("script", [path, *args]) |
+    ("torchrun", args) | ("other", words)."""
     words = shlex.split(_ENV.sub("", command))
+    python = words[:1] in (["python"], ["python3"])
     if words[:1] == ["gankit"]:
         return "gankit", words[1:]
-    if words[:3] == ["python", "-m", "gankit"]:
+    if python and words[1:3] == ["-m", "gankit"]:
         return "gankit", words[3:]
-    if words[:1] in (["python"], ["python3"]) and words[1:2] == ["-c"]:
+    if python and words[1:2] == ["-c"]:
         return "python-c", [words[2]]
+    if python and len(words) > 1 and words[1].endswith(".py") and (ROOT / words[1]).is_file():
+        return "script", [str(ROOT / words[1]), *words[2:]]
+    if words[:1] == ["torchrun"]:
+        return "torchrun", words[1:]
     return "other", words
 
 
@@ -128,21 +150,76 @@ def run_python(code: str, name: str) -> None:
     exec(compile(code, name, "exec"), {"__name__": "__example__"})
 
 
+def _subprocess(argv: list[str], name: str, command: str, timeout: float = 300) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    r = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=timeout)
+    assert r.returncode == 0, f"{name}: `{command}` exited with {r.returncode}\n{r.stderr[-3000:]}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_server(args: list[str], name: str, command: str, wait: float = 60) -> None:
+    """Start a server command on a free port, fetch its page once (200), stop it."""
+    port = _free_port()
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gankit", *args, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            assert proc.poll() is None, (
+                f"{name}: `{command}` exited with {proc.returncode}: {proc.stderr.read()[-2000:]}"
+            )
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                    assert page.status == 200 and b"<html" in page.read().lower(), f"{name}: `{command}`: no page"
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, f"{name}: `{command}` did not answer within {wait} s"
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+_LAB_DONE: set[tuple[str, tuple[str, ...]]] = set()  # (directory, argv) of the lab experiments already run
+
+
 def run_shell(code: str, name: str) -> list[str]:
-    """Run the gankit and ``python -c`` lines of a shell block; returns the lines it did not run."""
+    """Run the lines of a shell block that run (see the module docstring); returns the lines it did not run."""
     from gankit.cli import main
 
     skipped = []
     for command in shell_commands(code):
         kind, args = command_kind(command)
-        if kind == "gankit":
+        if kind == "gankit" and args[:2] == ["lab", "serve"]:
+            run_server(args, name, command)
+        elif kind == "gankit":
+            key = (os.getcwd(), tuple(args))
+            if args[:1] == ["lab"] and key in _LAB_DONE:
+                continue  # the same experiment, already run on this page
             try:
                 rc = main(args)
             except SystemExit as e:  # argparse: an unknown option, a missing argument
                 rc = e.code
             assert rc == 0, f"{name}: `{command}` exited with {rc}"
+            if args[:1] == ["lab"]:
+                _LAB_DONE.add(key)
         elif kind == "python-c":
             run_python(args[0], f"{name} (python -c)")
+        elif kind == "script":
+            _subprocess(args, name, command)
+        elif kind == "torchrun":
+            _subprocess(["-m", "torch.distributed.run", *args], name, command)
         else:
             skipped.append(command)
     return skipped
@@ -169,17 +246,55 @@ def page_dir(request, tmp_path_factory, monkeypatch):
     return _PAGE_DIRS[page]
 
 
+def runs(ex: Example) -> bool:
+    """Does the test of ``ex`` run something (no skip marker; a Python block, or a shell line that runs)?"""
+    if ex.skip:
+        return False
+    return ex.lang == "python" or any(command_kind(c)[0] != "other" for c in shell_commands(ex.prepared()))
+
+
+def summary() -> str:
+    """How many blocks run and how many are skipped, with the reasons: printed at the end of the session."""
+    skipped = [ex for ex in ALL if ex.skip]
+    try:
+        run = str(sum(map(runs, ALL)))
+    except AssertionError as e:  # a stale replace marker: its test fails and says so
+        run = f"? ({e})"
+    lines = [f"docs examples: {len(ALL)} blocks, {run} run, {len(skipped)} skipped by marker"]
+    lines += [f"  skipped {ex.id}: {ex.skip}" for ex in skipped]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def registries():
+    """Restore the registries a Python example may add to (a sketch of registering a method or a trick)."""
+    from gankit.config import METHOD_CONFIGS
+    from gankit.methods.registry import METHODS
+    from gankit.methods.tricks import TRICKS
+
+    saved = [(d, dict(d)) for d in (METHODS, METHOD_CONFIGS, TRICKS)]
+    yield
+    for d, before in saved:
+        d.clear()
+        d.update(before)
+
+
 @pytest.mark.parametrize("ex", ALL, ids=[ex.id for ex in ALL])
-def test_example(ex: Example, page_dir):
+def test_example(ex: Example, page_dir, registries):
     if ex.skip:
         pytest.skip(ex.skip)
     if ex.lang == "python":
         run_python(ex.prepared(), ex.id)
         return
-    commands = shell_commands(ex.prepared())
-    if all(command_kind(c)[0] == "other" for c in commands):
-        pytest.skip(f"no gankit command: {', '.join(dict.fromkeys(command_kind(c)[1][0] for c in commands))}")
+    assert runs(ex), f"{ex.id}: nothing in this block runs; add <!-- example: skip REASON --> above it"
     run_shell(ex.prepared(), ex.id)
+
+
+def test_every_block_runs_or_says_why():
+    """A shell block with no line that runs (pip, a Slurm script) must carry a skip marker with its reason."""
+    silent = [ex.id for ex in ALL if not ex.skip and not runs(ex)]
+    assert not silent, silent
+    assert all(ex.skip.strip() for ex in ALL if ex.skip is not None)
 
 
 def test_markers_and_a_broken_example(tmp_path, monkeypatch):
@@ -243,7 +358,7 @@ def _reference_modules() -> list[str]:
 def test_api_reference_covers_the_public_modules():
     listed = set(_reference_modules())
     src = ROOT / "src" / "gankit"
-    expected = {"gankit.api", "gankit.export", "gankit.train.loggers", "gankit.methods.registry"}
+    expected = {"gankit.api", "gankit.export", "gankit.pretrained", "gankit.train.loggers", "gankit.methods.registry"}
     for package in API_PACKAGES:
         expected |= {f"gankit.{package}.{p.stem}" for p in (src / package).glob("*.py") if p.stem != "__init__"}
     assert expected <= listed, sorted(expected - listed)
