@@ -77,10 +77,7 @@ class TrainConfig(Section):
     def _known_loggers(cls, v: list[str]) -> list[str]:
         from gankit.train.loggers import LOGGERS  # late import: config must not depend on train
 
-        unknown = [name for name in v if name not in LOGGERS]
-        if unknown:
-            raise ValueError(f"unknown logger '{unknown[0]}' (known: {', '.join(LOGGERS)})")
-        return v
+        return _known_names(v, LOGGERS, "logger")
 
     @field_validator("amp", mode="before")
     @classmethod
@@ -88,6 +85,14 @@ class TrainConfig(Section):
         return "off" if v is False else v  # YAML 1.1 reads a bare `off` as false
 
     num_samples: int = Field(64, gt=0)  # images in each sample grid
+
+
+def _known_names(names: list[str], registry, what: str) -> list[str]:
+    """``names`` when every one is in ``registry``, else a ValueError naming the first unknown and the known."""
+    unknown = [name for name in names if name not in registry]
+    if unknown:
+        raise ValueError(f"unknown {what} '{unknown[0]}' (known: {', '.join(registry)})")
+    return names
 
 
 class EvalConfig(Section):
@@ -105,10 +110,7 @@ class EvalConfig(Section):
     def _known_scores(cls, v: list[str]) -> list[str]:
         from gankit.metrics.scoring import SCORES  # late import: metrics must not depend on config
 
-        unknown = [m for m in v if m not in SCORES]
-        if unknown:
-            raise ValueError(f"unknown score '{unknown[0]}' (known: {', '.join(SCORES)})")
-        return v
+        return _known_names(v, SCORES, "score")
 
 
 class RunConfig(Section):
