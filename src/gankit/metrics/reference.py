@@ -9,6 +9,7 @@ extractor's weights, so new weights never reuse stale features.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def reference_features(
         tensors = {"features": feats.contiguous(), "index": idx.contiguous()}
         if probs is not None:
             tensors["probs"] = probs.contiguous()
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # concurrent jobs share the cache
         save_file(tensors, str(tmp))
         tmp.replace(path)
     return feats, probs, idx
