@@ -9,6 +9,13 @@ import pytest
 os.environ["GANKIT_OFFLINE"] = "1"
 # Tests never read or write the user's cache (reference statistics, downloads).
 os.environ["GANKIT_CACHE"] = tempfile.mkdtemp(prefix="gankit-test-cache-")
+# Under pytest-xdist (`-n auto`) each worker takes its share of the cores: two workers of two threads each on
+# two cores run slower than one. Set before torch is imported; subprocesses (torchrun, the CLI) inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _share = (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _share)))
+    if "torch" in sys.modules:  # a plugin imported it first
+        sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture

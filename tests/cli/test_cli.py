@@ -145,3 +145,17 @@ def test_tools_that_need_a_generator_refuse_a_dann_run_in_one_line(tmp_path, cap
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "a dann run has no generator to sample from" in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_spent_time_budget_stops_with_a_checkpoint_and_says_so(tmp_path, capsys):
+    """--minutes (train.minutes) stops before train.steps, checkpointed, and the summary names both steps."""
+    run = tmp_path / "ring"
+    args = ["--config", "gan-mlp-ring", "--run-dir", str(run), "--steps", "100000", "--minutes", "0.02", "--no-progress"]
+    assert main(["train", *args]) == 0
+    out = capsys.readouterr().out.splitlines()[0]
+    stopped = int(out.split("stopped at step ")[1].split()[0])
+    assert out.startswith("time budget (train.minutes) spent") and "of 100000," in out and 0 < stopped < 100000
+    assert (run / "checkpoints" / "latest").read_text().strip().endswith(f"{stopped:08d}")
+    assert main(["train", "--run-dir", str(tmp_path / "short"), "--config", "gan-mlp-ring", "--steps", "3",
+                 "--minutes", "5", "--no-progress"]) == 0
+    assert capsys.readouterr().out.startswith("finished at step 3 in ")

@@ -67,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
     if os.environ.get("RANK", "0") != "0":  # under torchrun: one summary, from the process that wrote the run
         return 0
     how = "interrupted" if result.interrupted else "finished"
-    print(f"{how} at step {result.step} in {result.seconds:.0f} s ({result.images_per_s:.0f} images/s)")
+    if result.time_up:  # say so: the samples are of fewer steps than the config asks for
+        how = f"time budget (train.minutes) spent: stopped at step {result.step} of {result.planned_steps},"
+    else:
+        how += f" at step {result.step}"
+    print(f"{how} in {result.seconds:.0f} s ({result.images_per_s:.0f} images/s)")
     print(f"  run directory: {result.run_dir}")
     # Only what is on disk: a line never names a file that was not written.
     if result.last_samples is not None and result.last_samples.is_file():

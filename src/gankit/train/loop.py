@@ -48,9 +48,11 @@ class TrainResult:
     seconds: float
     interrupted: bool
     last_samples: Path | None  # the last preview written
+    time_up: bool = False  # stopped by the wall-clock budget (train.minutes) before train.steps
+    planned_steps: int = 0  # train.steps
 
 
-class _Window:
+class LogWindow:
     """Running sums of the logged scalars since the last log line (0-dim tensors: no per-step sync)."""
 
     def __init__(self, sums: dict[str, float] | None = None, count: int = 0, provisional: bool = False):
@@ -137,9 +139,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _save(
-    run: RunDir, cfg: RunConfig, step: int, method: Method, ctx: TrainContext, window: _Window, dist: Dist
+def save_training_state(
+    run: RunDir, cfg: RunConfig, step: int, method: Method, ctx: TrainContext, window: LogWindow, dist: Dist
 ) -> Path | None:
+    """Checkpoint the whole training state (weights, optimizers, RNG, streams, log window, the method's own
+    state): all that :func:`restore_training_state` needs to continue exactly. Returns the folder (rank 0)."""
     # Every rank takes part in averaging the partial logging window; only rank 0 writes.
     sums = distributed.mean_over_ranks({k: float(v) for k, v in window.sums.items()}, dist, ctx.device)
     if not dist.is_main:
@@ -155,7 +159,7 @@ def _save(
     return save_checkpoint(run.checkpoints, step, method.modules, state, keep=cfg.train.keep_checkpoints)
 
 
-def _restore(run: RunDir, method: Method, ctx: TrainContext) -> tuple[int, _Window]:
+def restore_training_state(run: RunDir, method: Method, ctx: TrainContext) -> tuple[int, LogWindow]:
     """Load the newest checkpoint into ``method``, the RNG and the streams; returns (step, logging window)."""
     ckpt = load_checkpoint(run.path)
     for name, module in method.modules.items():
@@ -167,7 +171,7 @@ def _restore(run: RunDir, method: Method, ctx: TrainContext) -> tuple[int, _Wind
     for name, stream in ctx.streams.items():
         stream.load_state_dict(streams[name])
     method.load_state_dict(ckpt.state["method"])
-    return ckpt.step, _Window(**ckpt.state["window"])
+    return ckpt.step, LogWindow(**ckpt.state["window"])
 
 
 def train_run(
@@ -232,9 +236,9 @@ def _train(
         speed.data_on_device,
     )
     method.setup(ctx)
-    window, step = _Window(), 0
+    window, step = LogWindow(), 0
     if resume:
-        step, window = _restore(run, method, ctx)
+        step, window = restore_training_state(run, method, ctx)
     main = dist.is_main
     if main:
         run.create(cfg)
@@ -250,7 +254,7 @@ def _train(
     best = BestKeeper(run.path / "best", cfg.eval.best_metric) if cfg.eval.eval_every else None
 
     start = time.monotonic()
-    start_step, last_preview, interrupted, diverged = step, None, False, None
+    start_step, last_preview, interrupted, diverged, time_up = step, None, False, None, False
     bar = tqdm(
         total=t.steps,
         initial=step,
@@ -273,7 +277,7 @@ def _train(
                 if last_partial:
                     window.provisional = True
                 else:
-                    window = _Window()
+                    window = LogWindow()
                 # Weights and scalars are the same on every rank (averaged), so all ranks stop together.
                 if what := _non_finite(row, method):
                     diverged = _diverged(run, step, what)
@@ -294,7 +298,7 @@ def _train(
                 if what := _non_finite({k: float(v) for k, v in window.sums.items()}, method):
                     diverged = _diverged(run, step, what)  # never overwrite a good checkpoint with a poisoned one
                     break
-                _save(run, cfg, step, method, ctx, window, dist)
+                save_training_state(run, cfg, step, method, ctx, window, dist)
             time_up = t.minutes is not None and time.monotonic() - start > 60 * t.minutes
             # All ranks must stop at the same step, or the next collective would wait forever.
             if distributed.any_rank(sigint.requested or time_up or step == stop_at, dist, device):
@@ -309,9 +313,9 @@ def _train(
     if step > start_step or not resume:
         if main:
             last_preview = save_preview(method.preview(), run.samples / f"step_{step:08d}.png")
-        _save(run, cfg, step, method, ctx, window, dist)
+        save_training_state(run, cfg, step, method, ctx, window, dist)
     for logger in loggers:
         logger.close()
     distributed.barrier(dist)  # nobody leaves before rank 0 has written the final checkpoint
     ips = (step - start_step) * method.images_per_step / max(seconds, 1e-9)
-    return TrainResult(run.path, step, ips, seconds, interrupted, last_preview)
+    return TrainResult(run.path, step, ips, seconds, interrupted, last_preview, time_up and step < t.steps, t.steps)

@@ -34,7 +34,8 @@ from gankit.previews import save_preview
 from gankit.train.checkpoint import find_checkpoint
 from gankit.train.context import TrainContext
 from gankit.train.distributed import Dist
-from gankit.train.loop import _restore, _save, _Window  # the loop's own checkpoint layout, so that resuming works
+# The loop's own checkpoint layout and log window, so that `gankit train --resume` continues a page's run.
+from gankit.train.loop import LogWindow, restore_training_state, save_training_state
 from gankit.train.restore import run_config
 from gankit.train.rundir import RunDir
 
@@ -171,7 +172,7 @@ class LiveSession:
             self.method, self.ctx = self._build(cfg, self.data)
             self.rng = torch.get_rng_state()
         self.params, self.cfg, self.step = params, cfg, 0
-        self.window = _Window()
+        self.window = LogWindow()
         self.rows: list[dict[str, float]] = []  # metrics.csv: step, then the window means
         self.losses: list[tuple[int, str]] = [(0, params.loss)]  # (first step, loss): the curve's segments
         self.run_id += 1
@@ -251,7 +252,7 @@ class LiveSession:
     def _flush(self) -> None:
         if self.window.count:
             self.rows.append({"step": self.step, **self.window.means()})
-            self.window = _Window()
+            self.window = LogWindow()
 
     def curve(self, start: int = 0) -> list[list[float]]:
         """Points ``[step, d_loss, g_loss]`` of the loss curves from row ``start`` on."""
@@ -273,7 +274,7 @@ class LiveSession:
         rng = torch.get_rng_state()
         torch.set_rng_state(self.rng)  # the checkpoint stores the global RNG: the run's own goes in
         try:
-            _save(run, cfg, self.step, cast(Method, self.method), self.ctx, self.window, Dist())
+            save_training_state(run, cfg, self.step, cast(Method, self.method), self.ctx, self.window, Dist())
         finally:
             torch.set_rng_state(rng)
         metrics = run.metrics
@@ -294,8 +295,8 @@ class LiveSession:
         find_checkpoint(run_dir)  # a one-line error before anything is built
         session = cls(params, base=cfg.model_dump(mode="json"))
         run = RunDir(run_dir)
-        with torch.random.fork_rng(devices=[]):  # _restore sets the global RNG: the session keeps it as its own
-            session.step, session.window = _restore(run, cast(Method, session.method), session.ctx)
+        with torch.random.fork_rng(devices=[]):  # restoring sets the global RNG: the session keeps it as its own
+            session.step, session.window = restore_training_state(run, cast(Method, session.method), session.ctx)
             session.rng = torch.get_rng_state()
         session.rows = [{k: float(v) for k, v in r.items() if v != ""} for r in run.metrics.read()]
         session.rows = [r for r in session.rows if r["step"] <= session.step and "d_loss" in r]
