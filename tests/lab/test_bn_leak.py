@@ -1,6 +1,6 @@
 """bn-leak (gankit.lab.bn_leak): with batch norm in training mode D tells all-real from all-fake batches although
 every fake sample is a real image; judged one sample at a time it is at chance, and so is every remedy that makes
-D's output per-sample. Bounds on the --quick numbers, over three seeds (the full run: docs/lab.md)."""
+D's output per-sample. Bounds on the --quick numbers, over two seeds (the full run: docs/lab.md)."""
 
 import json
 
@@ -10,7 +10,7 @@ from torch.testing import assert_close
 
 from gankit.lab import EXPERIMENTS, bn_leak, run_experiment
 
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1)  # (seed 2 passes too; two keep CI time down)
 PER_SAMPLE = ("batchnorm_eval", "virtual_batchnorm", "layernorm", "instancenorm", "no_norm", "spectral_norm")
 
 

@@ -92,7 +92,7 @@ def quick_runs(tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])  # (seed 2 passes too; two keep CI time down)
 def test_quick_run_numbers(seed, quick_runs):
     """At --quick (D's head start 1500, 300 G steps) D has won: every remedy's early gradient is far above the
     baseline's (measured 13x to 1e7x), the baseline's G stays in its blob, and most remedies already move G."""
