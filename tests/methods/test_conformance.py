@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 import gankit
+from gankit.cli import main
 from gankit.config import apply_overrides, to_yaml, validate
 from gankit.methods import METHODS
 from gankit.train import load_checkpoint, train_run
@@ -71,28 +72,39 @@ def test_stop_and_resume_is_exact(tmp_path, name, stop_at):
     assert _rows(tmp_path / "part") == _rows(tmp_path / "full")
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_two_process_gloo_run(tmp_path, name):
-    config = tmp_path / "smoke.yaml"
-    config.write_text(to_yaml(smoke_config(name, "train.steps=4", "train.device=cpu")))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "gankit", "train", "--config", str(config), "--run-dir", str(tmp_path / "run"), "--no-progress"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+@pytest.fixture(scope="module")
+def gloo_runs(tmp_path_factory):
+    """Every method's smoke config (4 steps) trained by one 2-process torchrun with gloo (tests/methods/gloo_worker.py)."""
+    root = tmp_path_factory.mktemp("gloo")
+    (root / "configs").mkdir()
+    for name in NAMES:
+        (root / "configs" / f"{name}.yaml").write_text(to_yaml(smoke_config(name, "train.steps=4", "train.device=cpu")))
+    worker = Path(__file__).with_name("gloo_worker.py")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(worker),
+           str(root / "configs"), str(root / "runs")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
-    assert [row["step"] for row in _rows(tmp_path / "run")] == ["2", "4"]  # one row per step: only rank 0 writes
-    assert load_checkpoint(tmp_path / "run").step == 4
+    return root / "runs"
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_misspelt_key_of_its_own_section_is_one_line_and_exit_2(tmp_path, name):
+def test_two_process_gloo_run(gloo_runs, name):
+    error = gloo_runs / f"{name}.error"
+    assert not error.exists(), error.read_text()[-3000:]
+    assert [row["step"] for row in _rows(gloo_runs / name)] == ["2", "4"]  # one row per step: only rank 0 writes
+    assert load_checkpoint(gloo_runs / name).step == 4
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_misspelt_key_of_its_own_section_is_one_line_and_exit_2(tmp_path, name, capsys):
+    # In process (the real command's lack of a traceback: tests/test_config.py::test_no_traceback_from_the_real_command).
     config = tmp_path / "smoke.yaml"
     config.write_text(to_yaml(smoke_config(name)))
     section = next(k for k in yaml.safe_load(config.read_text()) if k not in ("method", "data", "train", "eval"))
-    cmd = [sys.executable, "-m", "gankit", "train", "--config", str(config), "--run-dir", str(tmp_path / "run"),
-           f"{section}.not_a_key=1"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and f"unknown config key '{section}.not_a_key'" in r.stderr, r.stderr
+    args = ["train", "--config", str(config), "--run-dir", str(tmp_path / "run"), f"{section}.not_a_key=1"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"unknown config key '{section}.not_a_key'" in err, err
     assert not (tmp_path / "run").exists()  # nothing written
 
 

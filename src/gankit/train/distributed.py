@@ -7,6 +7,7 @@ directory; every rank reads it on resume.
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -48,10 +49,14 @@ def setup(device_name: str) -> tuple[Dist, torch.device]:
         device = torch.device("cpu" if device_name == "auto" else device_name)
     if info.enabled and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # Torn down when the process exits, not after each run: under one torchrun rendezvous a destroyed group
+        # cannot be set up again (the second init hangs), and a script may train several runs in a row.
+        atexit.register(teardown)
     return info, device
 
 
 def teardown() -> None:
+    """Leave the process group (at exit; also safe to call when there is none)."""
     if dist.is_initialized():
         dist.destroy_process_group()
 

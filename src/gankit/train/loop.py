@@ -194,11 +194,8 @@ def train_run(
     (DistributedDataParallel) synchronise their gradients, each process takes its slice of every global
     batch, and only rank 0 writes the run directory.
     """
-    dist, device = distributed.setup(cfg.train.device)
-    try:
-        return _train(cfg, Path(run_dir), resume, progress, dist, device, stop_at, data)
-    finally:
-        distributed.teardown()
+    dist, device = distributed.setup(cfg.train.device)  # the process group, if any, lives until the process exits
+    return _train(cfg, Path(run_dir), resume, progress, dist, device, stop_at, data)
 
 
 def _train(
