@@ -51,3 +51,21 @@ def cgan_run(tmp_path, small_data):
             "train.log_every=2", "train.checkpoint_every=2"]
     assert main(["train", "--run-dir", str(run), "--steps", "2", "--no-progress", *tiny]) == 0
     return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The count of README/docs examples run and skipped, at the end of a session that ran them (here, not in
+    tests/docs/: under pytest-xdist only this conftest is loaded by the process that prints the summary)."""
+    import importlib.util
+    from pathlib import Path
+
+    reports = [r for reps in terminalreporter.stats.values() for r in reps if hasattr(r, "nodeid")]
+    if not any(r.nodeid.startswith("tests/docs/test_examples.py::test_example") for r in reports):
+        return
+    runner = Path(__file__).parent / "docs" / "test_examples.py"
+    spec = importlib.util.spec_from_file_location("docs_examples_summary", runner)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclasses look their module up)
+    spec.loader.exec_module(module)  # collecting the blocks is cheap; the examples do not run
+    terminalreporter.write_sep("-", "README and docs examples")
+    terminalreporter.write_line(module.summary())

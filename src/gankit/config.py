@@ -42,6 +42,8 @@ class DataConfig(Section):
     root: str | None = None  # a folder holding the dataset's files, tried before the defaults
     img_size: int | None = None  # None: the dataset's native size
     channels: Literal[1, 3] | None = None  # None: the dataset's own
+    # binary images in {-1, 1} (gankit.data.binarize): grey > 1/2, or Bernoulli(grey) drawn once (seeded by seed)
+    binarize: Literal["threshold", "stochastic"] | None = None
 
     @field_validator("img_size")
     @classmethod

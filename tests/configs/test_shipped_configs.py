@@ -23,6 +23,8 @@ def _spec(data_cfg_json: str) -> DataSpec:
         return DataSpec((cfg.channels or 1, size, size), classes=tuple("0123456789"), cond=("a",))
     if cfg.name == "bsds500":  # read from a folder the user names: its known shape (landscape photographs)
         return DataSpec((cfg.channels or 3, 321, 481))
+    if cfg.name == "fsdd":  # read from a folder the user names: 16 kHz clips of 16,384 samples, digits 0-9
+        return DataSpec((1, 16384), classes=tuple("0123456789"))
     return load_run_data(cfg).spec
 
 

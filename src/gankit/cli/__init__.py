@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     "gankit.cli.sample",
     "gankit.cli.interpolate",
     "gankit.cli.invert",
+    "gankit.cli.ppgn",
     "gankit.cli.evaluate",
     "gankit.cli.cas",
     "gankit.cli.export",

@@ -45,6 +45,8 @@ def load_dataset(
         torch.Size([10000, 1, 28, 28])
     """
     if name.startswith("folder:"):
+        if audio.is_audio_folder(name[len("folder:") :]):  # WAV files: 16 kHz clips (gankit.data.audio)
+            return audio.load_audio_folder(name[len("folder:") :])
         return load_folder(name[len("folder:") :], img_size=img_size, channels=channels)
     if name not in DATASETS:
         raise UserError(f"unknown dataset '{name}' (known: {', '.join(sorted(DATASETS))}, folder:PATH)")
@@ -52,8 +54,13 @@ def load_dataset(
 
 
 def load_from_config(cfg) -> TensorData:
-    """Load the dataset a :class:`gankit.config.DataConfig` describes."""
-    return load_dataset(cfg.name, split=cfg.split, root=cfg.root, img_size=cfg.img_size, channels=cfg.channels)
+    """Load the dataset a :class:`gankit.config.DataConfig` describes (binarised when ``cfg.binarize`` is set)."""
+    data = load_dataset(cfg.name, split=cfg.split, root=cfg.root, img_size=cfg.img_size, channels=cfg.channels)
+    if getattr(cfg, "binarize", None):
+        from gankit.data.binarize import binarize
+
+        data.x = binarize(data.x, cfg.binarize, cfg.seed, cfg.split)
+    return data
 
 
 def load_run_data(cfg) -> RunData:
@@ -69,6 +76,8 @@ def load_run_data(cfg) -> RunData:
 # The built-in datasets register themselves on import.
 from gankit.data import fashion_mnist, mnist, moving, photos, toy  # noqa: E402,F401
 from gankit.data import paired  # noqa: E402,F401  (image-to-image pairs)
+from gankit.data import boxes, captions  # noqa: E402,F401  (garments in boxes; captioned Fashion-MNIST)
+from gankit.data import audio  # noqa: E402  (WAV clips: fsdd, folders of WAV files)
 from gankit.data.folder import load_folder  # noqa: E402
 
 __all__ = [

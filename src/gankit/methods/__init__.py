@@ -26,5 +26,7 @@ from gankit.methods.registry import METHODS, Generator, Method, build_method, is
 # The built-in methods register themselves on import.
 from gankit.methods import cgan, dann, gan, nextframe, ssgan, superres, vae  # noqa: E402,F401
 from gankit.methods import cyclegan, pix2pix  # noqa: E402,F401  (image-to-image translation)
+from gankit.methods import pixelcnn  # noqa: E402,F401  (a fully visible belief net)
+from gankit.methods import gancls, gawwn  # noqa: E402,F401  (text to image; what and where, Reed et al. 2016)
 
 __all__ = ["METHODS", "Generator", "Method", "build_method", "is_generator", "register_method"]

@@ -10,11 +10,14 @@ from typing import Callable
 
 from torch import nn
 
+from gankit.errors import UserError
+
 from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator, default_depth
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
 from gankit.nets.began import BEGANDiscriminator, BEGANGenerator
 from gankit.nets.resnet import ResNetDiscriminator, ResNetGenerator
 from gankit.nets.spectral import apply_spectral_norm
+from gankit.nets.wavegan import WaveGANDiscriminator, WaveGANGenerator
 
 Builder = Callable[..., tuple[nn.Module, nn.Module]]
 ARCHS: dict[str, Builder] = {}
@@ -64,6 +67,17 @@ def began(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     channels, size, _ = data_shape
     G = BEGANGenerator(cfg.z_dim, size, channels, width=cfg.g_width)
     D = BEGANDiscriminator(size, channels, width=cfg.d_width, z_dim=cfg.z_dim)  # D's embedding size = z_dim
+    return G, D
+
+
+@register_arch("wavegan")
+def wavegan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """``model.arch=wavegan``: Donahue et al. 2019's 1-D G and D (phase shuffle n=2) for C x T audio clips."""
+    if len(data_shape) != 2:
+        raise UserError(f"model.arch=wavegan takes audio clips (C x T), not data of shape {list(data_shape)}")
+    channels, length = data_shape
+    G = WaveGANGenerator(cfg.z_dim, length, channels, width=cfg.g_width)
+    D = WaveGANDiscriminator(length, channels, width=cfg.d_width, shuffle=2)
     return G, D
 
 

@@ -1,0 +1,98 @@
+"""WaveGAN's networks (Donahue et al. 2019): phase shuffle by hand values, shapes, and a tiny run of the GAN on audio
+that writes spectrogram previews, WAV files and `gankit sample` WAVs."""
+
+import sys
+
+import pytest
+import torch
+
+from gankit.cli import main
+from gankit.config import load_config
+from gankit.data import RunData, TensorData
+from gankit.data.audio import read_wav
+from gankit.errors import UserError
+from gankit.nets import build_gan
+from gankit.nets.wavegan import PhaseShuffle, WaveGANDiscriminator, WaveGANGenerator, phase_shuffle
+
+RAMP = torch.arange(6.0).view(1, 1, 6)  # [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    "shift,expected",
+    [
+        (0, [0, 1, 2, 3, 4, 5]),
+        (1, [1, 0, 1, 2, 3, 4]),  # right by one: the edge is x[1] (reflection, not a copy of x[0])
+        (2, [2, 1, 0, 1, 2, 3]),
+        (-1, [1, 2, 3, 4, 5, 4]),
+        (-2, [2, 3, 4, 5, 4, 3]),
+    ],
+)
+def test_phase_shuffle_shifts_with_reflection_padding(shift, expected):
+    torch.testing.assert_close(phase_shuffle(RAMP, shift, n=2), torch.tensor(expected, dtype=torch.float32).view(1, 1, 6))
+
+
+def test_phase_shuffle_refuses_a_shift_beyond_n():
+    with pytest.raises(ValueError, match=r"\[-2, 2\]"):
+        phase_shuffle(RAMP, 3, n=2)
+
+
+def test_the_module_shifts_by_at_most_n_and_is_the_identity_in_eval_mode():
+    torch.manual_seed(0)
+    ps, x = PhaseShuffle(2), torch.randn(4, 3, 50)
+    seen = set()
+    for _ in range(60):
+        out = ps(x)
+        matches = [k for k in range(-2, 3) if torch.equal(out, phase_shuffle(x, k, 2))]
+        assert len(matches) == 1  # one shift in [-2, 2] for the whole batch
+        seen.add(matches[0])
+    assert seen == {-2, -1, 0, 1, 2}  # every allowed shift occurs
+    assert torch.equal(ps.eval()(x), x)
+
+
+@pytest.mark.parametrize("length,channels", [(16384, 1), (1024, 2)])
+def test_shapes(length, channels):
+    G = WaveGANGenerator(z_dim=10, length=length, channels=channels, width=2)
+    D = WaveGANDiscriminator(length=length, channels=channels, width=2)
+    x = G(torch.randn(3, 10))
+    assert x.shape == (3, channels, length) and x.abs().max() < 1
+    assert D(x).shape == (3,)
+
+
+def test_the_published_sizes():
+    """Table 2 of the paper at d = 64: G dense 100 -> 16 x 1024, kernels of 25, 16d ... d channels."""
+    G, D = WaveGANGenerator(width=64), WaveGANDiscriminator(width=64)
+    assert G.fc.out_features == 16 * 1024
+    convs = [m for m in G.net if isinstance(m, torch.nn.ConvTranspose1d)]
+    assert [(m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0]) for m in convs] == [
+        (1024, 512, 25, 4), (512, 256, 25, 4), (256, 128, 25, 4), (128, 64, 25, 4), (64, 1, 25, 4)]  # fmt: skip
+    assert sum(isinstance(m, PhaseShuffle) for m in D.net) == 4 and D.fc.in_features == 16 * 1024
+
+
+def test_a_length_that_is_not_16_times_a_power_of_4_is_refused():
+    with pytest.raises(ValueError, match="16 \\* 4\\^k"):
+        WaveGANGenerator(length=16000)
+
+
+def test_the_arch_refuses_image_data():
+    cfg = load_config("wavegan-fsdd").model
+    with pytest.raises(UserError, match="model.arch=wavegan takes audio clips"):
+        build_gan(cfg, (1, 28, 28))
+
+
+def test_a_tiny_wavegan_run_writes_spectrograms_and_wavs(tmp_path, monkeypatch, capsys):
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(1024) / 16000
+    clips = torch.sin(2 * torch.pi * (300 + 400 * torch.rand(32, 1, 1, generator=g)) * t)  # [32, 1, 1024]
+    data = RunData({"train": TensorData(clips, name="tones")})
+    monkeypatch.setattr(sys.modules["gankit.train.loop"], "load_run_data", lambda cfg: data)
+    run = tmp_path / "run"
+    overrides = ["model.g_width=2", "model.d_width=2", "model.z_dim=8", "train.steps=2", "train.batch_size=4",
+                 "train.sample_every=2", "train.log_every=1", "train.checkpoint_every=2", "train.minutes=null",
+                 "train.loggers=[csv]"]  # fmt: skip
+    assert main(["train", "--config", "wavegan-fsdd", "--run-dir", str(run), "--no-progress", *overrides]) == 0
+    assert (run / "samples" / "step_00000002.png").stat().st_size > 1000
+    wav, rate = read_wav(run / "samples" / "step_00000002" / "00.wav")
+    assert rate == 16000 and wav.shape == (1024,)
+    assert main(["sample", "--run", str(run), "-n", "3", "--out", str(tmp_path / "s" / "digit.wav")]) == 0
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["digit_000.wav", "digit_001.wav", "digit_002.wav"]
+    assert main(["sample", "--run", str(run), "-n", "3", "--out", str(tmp_path / "s.gif")]) == 2
