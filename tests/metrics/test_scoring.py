@@ -133,3 +133,12 @@ def test_generator_scorer_scores_the_seeded_latents_against_the_test_split():
     real_f, real_p, _ = reference_features("fashion-mnist", "test", "fashion-mnist-classifier", 40)
     assert got == score_features(FeatureSet(real_f, real_p, fake_f, fake_p, seed=0), ["fid", "kid", "pr"])
     assert list(got) == ["fid", "kid", "kid_std", "precision", "recall"]
+
+
+def test_scoring_during_training_reads_the_reference_from_data_root(tmp_path):
+    """The reference split comes from the folder the training data came from (data.root), not the default place."""
+    empty = tmp_path / "my-fashion-mnist"
+    empty.mkdir()
+    scorer = GeneratorScorer("fashion-mnist", ["fid"], None, 8, root=str(empty))
+    with pytest.raises(UserError, match="my-fashion-mnist"):
+        scorer(lambda z: torch.zeros(len(z), 1, 28, 28), 4)

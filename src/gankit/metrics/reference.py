@@ -36,10 +36,12 @@ def subset_index(total: int, n: int | None, seed: int = 0) -> torch.Tensor:
     return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
 
 
-def _cache_file(dataset: str, split: str, ex: Extractor, n: int | None, seed: int) -> Path:
+def _cache_file(dataset: str, split: str, ex: Extractor, n: int | None, seed: int, root: str | None = None) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", dataset)
     if dataset.startswith("folder:"):
         safe += "-" + hashlib.sha1(str(Path(dataset[7:]).resolve()).encode()).hexdigest()[:8]
+    if root is not None:  # the user's own copy of a dataset: its own cache entry
+        safe += "-root" + hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]
     return cache_dir() / "eval" / f"{safe}-{split}-{ex.key}-n{n or 'all'}-s{seed}.safetensors"
 
 
@@ -52,6 +54,7 @@ def reference_features(
     seed: int = 0,
     progress: bool = False,
     cache: bool = True,
+    root: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Features of (a seeded subset of ``n`` images of) a dataset split, from the cache when present.
 
@@ -61,14 +64,14 @@ def reference_features(
     from gankit.data import load_dataset
 
     ex = get_extractor(extractor)
-    path = _cache_file(dataset, split, ex, n, seed)
+    path = _cache_file(dataset, split, ex, n, seed, root)
     if cache and path.is_file():
         try:
             t = load_file(str(path))
             return t["features"], t.get("probs"), t["index"]
         except (SafetensorError, OSError, KeyError):
             pass  # a damaged cache file is recomputed
-    data = load_dataset(dataset, split=split)
+    data = load_dataset(dataset, split=split, root=root)  # root: data.root, the folder the user named
     idx = subset_index(len(data), n, seed)
     feats, probs = extract(ex, data.x[idx], progress=progress, desc=f"{dataset}:{split} features")
     if cache:

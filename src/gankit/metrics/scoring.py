@@ -247,11 +247,14 @@ class GeneratorScorer:
         metrics: score names (any of :data:`SCORES`).
         extractor: feature extractor name or TorchScript path (None: the dataset's classifier, else inception).
         num_samples: generated images per call, and real images of the reference split.
+        root: ``data.root``, the folder the training data was read from (None: the dataset's default place).
     """
 
-    def __init__(self, data_name: str, metrics: list[str], extractor: str | None, num_samples: int):
+    def __init__(
+        self, data_name: str, metrics: list[str], extractor: str | None, num_samples: int, root: str | None = None
+    ):
         self.metrics = check_names(metrics)  # fail at start-up, not after the first eval_every steps
-        self.data_name, self.num_samples = data_name, num_samples
+        self.data_name, self.num_samples, self.root = data_name, num_samples, root
         self.extractor_name = extractor or default_extractor(data_name)
         # a folder has no test split: compare with the training images
         self.split = "train" if data_name.startswith("folder:") else "test"
@@ -272,7 +275,7 @@ class GeneratorScorer:
         with torch.random.fork_rng(devices=devices), torch.no_grad():
             ex = get_extractor(self.extractor_name)  # built once, with a random init before its weights
             if self._real is None:
-                self._real = reference_features(self.data_name, self.split, ex, self.num_samples)[:2]
+                self._real = reference_features(self.data_name, self.split, ex, self.num_samples, root=self.root)[:2]
             # after the one-off work: a sampler drawing noise from the global RNG draws the same each call
             torch.default_generator.manual_seed(LATENT_SEED)
             for d in devices:
