@@ -227,9 +227,7 @@ class CGAN:
         )
         self.z_preview = z.repeat(self.num_classes, 1)  # [K * 10, z_dim]
         self.y_preview = torch.arange(self.num_classes).repeat_interleave(PREVIEW_PER_CLASS)  # 0 x10, 1 x10, ...
-        self.scorer = GeneratorScorer(
-            cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples, root=cfg.data.root
-        )
+        self.scorer = GeneratorScorer.from_config(cfg)
         self.scores_classes = cfg.eval.num_samples >= 2 * self.num_classes  # at least 2 samples of a class
         self.setup_modules()
 

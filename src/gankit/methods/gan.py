@@ -143,9 +143,7 @@ class GAN:
         self.z_preview = torch.randn(
             cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003)
         )
-        self.scorer = GeneratorScorer(
-            cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples, root=cfg.data.root
-        )
+        self.scorer = GeneratorScorer.from_config(cfg)
         self.setup_modules()
 
     def setup(self, ctx) -> None:

@@ -135,9 +135,7 @@ class PixelCNN:
         self.net_train = self.net
         g = torch.Generator().manual_seed(cfg.train.seed + 1_000_003)
         self.z_preview = torch.randn(cfg.train.num_samples, self.z_dim, generator=g)
-        self.scorer = GeneratorScorer(
-            cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples, root=cfg.data.root
-        )
+        self.scorer = GeneratorScorer.from_config(cfg)
 
     def setup(self, ctx) -> None:
         """One stream of training batches; the network trains DDP-wrapped (and compiled) when asked."""

@@ -58,9 +58,7 @@ class VAE:
         self.z_preview = torch.randn(
             cfg.train.num_samples, self.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed + 1_000_003)
         )
-        self.scorer = GeneratorScorer(
-            cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples, root=cfg.data.root
-        )
+        self.scorer = GeneratorScorer.from_config(cfg)
 
     def setup(self, ctx) -> None:
         """One stream of training batches; the encoder and decoder train DDP-wrapped (and compiled) when asked.

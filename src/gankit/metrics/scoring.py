@@ -261,6 +261,11 @@ class GeneratorScorer:
         self._real: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._z: torch.Tensor | None = None
 
+    @classmethod
+    def from_config(cls, cfg) -> GeneratorScorer:
+        """The scorer a run's config asks for (``eval.*``, on the training data ``data.name``/``data.root``)."""
+        return cls(cfg.data.name, cfg.eval.metrics, cfg.eval.extractor, cfg.eval.num_samples, root=cfg.data.root)
+
     def __call__(self, sample: Callable[[torch.Tensor], torch.Tensor], z_dim: int) -> dict[str, float]:
         """Score ``sample`` (latents B x z_dim -> images in [-1, 1]) on the fixed latent batch.
 
