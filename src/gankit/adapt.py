@@ -4,6 +4,9 @@ For every seed it trains, through the shared training loop (``method: dann`` wit
 per run, each a regular run directory under ``out/<variant>/seed<k>/``):
 
     source_only         G_f + G_y on source labels (a domain classifier watches the features)
+    adabn               source_only's networks with batch-norm statistics recomputed on the target's unlabelled
+                        training items (AdaBN, Li et al. 2016; no training): the gain of per-domain normalisation
+                        alone, which DANN's per-domain statistics (``dann.separate_bn``) also bring
     subspace_alignment  Fernando et al. 2013 on source_only's penultimate features (no training)
     dann                G_f + G_y + G_d through the gradient reversal layer (:mod:`gankit.methods.dann`)
     target_only         G_f + G_y on the target's training labels (the upper bound)
@@ -44,8 +47,9 @@ from gankit.nets.dann import DANNNets
 from gankit.train import train_run
 from gankit.train.restore import load_method
 
-Variant = Literal["source_only", "subspace_alignment", "dann", "target_only"]
-METHODS: tuple[Variant, ...] = ("source_only", "subspace_alignment", "dann", "target_only")
+Variant = Literal["source_only", "adabn", "subspace_alignment", "dann", "target_only"]
+METHODS: tuple[Variant, ...] = ("source_only", "adabn", "subspace_alignment", "dann", "target_only")
+NEEDS_SOURCE_ONLY = ("adabn", "subspace_alignment")  # computed from source_only's trained networks
 TRAINED = ("source_only", "dann", "target_only")
 VECTOR_DOMAINS = ("moons", "moons-rotated")
 # The shipped run config each pair starts from; other pairs take their kind's (vectors or images).
@@ -164,11 +168,14 @@ def adapt(
 
     s: StudyConfig = validate_section(StudyConfig, study, "study settings")
     cfg = study_config(source, target, config, overrides)
-    if "subspace_alignment" in s.methods and "source_only" not in s.methods:
-        raise UserError("methods: subspace_alignment works on source_only's features; add source_only")
+    for m in NEEDS_SOURCE_ONLY:
+        if m in s.methods and "source_only" not in s.methods:
+            raise UserError(f"methods: {m} works on source_only's networks; add source_only")
     t0 = time.monotonic()
     assert cfg.data.target is not None  # study_config sets it
-    pair = load_domain_pair(cfg.data.name, cfg.data.target, seed=cfg.data.seed, img_size=cfg.data.img_size)
+    pair = load_domain_pair(
+        cfg.data.name, cfg.data.target, seed=cfg.data.seed, img_size=cfg.data.img_size, photos=cfg.data.photos
+    )
     slug = lambda name: name.replace("folder:", "").replace("/", "-").strip("-")  # noqa: E731
     out = Path(out) if out else Path("runs") / f"adapt-{slug(source)}-{slug(target)}-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
@@ -192,6 +199,12 @@ def adapt(
         runs[variant].append(r)
         accs[variant].append(r.target_acc)
         seconds[variant] += r.seconds
+        if variant == "source_only" and "adabn" in s.methods:
+            t = time.monotonic()
+            assert pair.target_test.y is not None
+            on_target = r.nets.with_batch_statistics(pair.target.x)  # target items only, never their labels
+            accs["adabn"].append(accuracy(on_target, pair.target_test.x, pair.target_test.y))
+            seconds["adabn"] += time.monotonic() - t
         if variant == "source_only" and "subspace_alignment" in s.methods:
             assert pair.source.y is not None and pair.target_test.y is not None  # domain pairs are labelled
             t = time.monotonic()

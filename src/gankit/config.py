@@ -40,6 +40,7 @@ class DataConfig(Section):
     seed: int = 0  # the seed of data-side randomness: a domain pair's split, MNIST-M's patches, moons' samples
     split: Literal["train", "test"] = "train"
     root: str | None = None  # a folder holding the dataset's files, tried before the defaults
+    photos: str | None = None  # mnist-m: BSDS500-style photographs (train/, test/) to cut its patches from
     img_size: int | None = None  # None: the dataset's native size
     channels: Literal[1, 3] | None = None  # None: the dataset's own
     # binary images in {-1, 1} (gankit.data.binarize): grey > 1/2, or Bernoulli(grey) drawn once (seeded by seed)

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from gankit.cli import main
+from gankit.errors import UserError
 
 
 def _domain(root, tint, n=12, seed=0):
@@ -33,7 +34,7 @@ def test_adapt_on_folders_writes_results_and_figures(folders, tmp_path, capsys):
     args = ["adapt", "--source", f"folder:{src}", "--target", f"folder:{tgt}", "--out", str(out), "--seeds", "2", "--steps", "30", "--no-progress"]
     assert main(args + ["--sa-dim", "4", "train.batch_size=8", "eval.eval_every=10", "train.log_every=5", "data.img_size=28"]) == 0
     res = json.loads((out / "results.json").read_text())
-    assert list(res["results"]) == ["source_only", "subspace_alignment", "dann", "target_only"]
+    assert list(res["results"]) == ["source_only", "adabn", "subspace_alignment", "dann", "target_only"]
     for r in res["results"].values():
         assert len(r["per_seed"]) == 2
         assert r["mean"] == pytest.approx(np.mean(r["per_seed"]))
@@ -80,3 +81,15 @@ def test_bad_inputs_give_one_line_errors_and_exit_2(folders, tmp_path, capsys, c
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("gankit adapt: error: ") and message in err and err.count("\n") == 1
+
+
+def test_adabn_changes_only_batch_norm_statistics(tmp_path):
+    # The moons' networks have no batch norm: AdaBN must then score exactly as source only. (Its effect on image
+    # networks is tested on the statistics themselves in tests/methods/test_dann.py.)
+    from gankit.adapt import adapt
+
+    res = adapt("moons", "moons-rotated", out=tmp_path, seeds=1, methods=["source_only", "adabn"],
+                overrides=["train.steps=30", "train.log_every=10", "eval.eval_every=30"], progress=False)  # fmt: skip
+    assert res.summary["adabn"]["per_seed"] == res.summary["source_only"]["per_seed"]
+    with pytest.raises(UserError, match="adabn works on source_only"):
+        adapt("moons", "moons-rotated", out=tmp_path / "x", seeds=1, methods=["adabn"], progress=False)

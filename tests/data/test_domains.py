@@ -55,6 +55,28 @@ def test_mnist_to_mnist_m_pair_is_disjoint_seeded_and_coloured():
     assert torch.equal(again.x, pair.target.x)
 
 
+def _photo_folder(root, colours):
+    """A BSDS500-like folder: train/ and test/ each with plain photographs of one colour."""
+    for split, colour in colours.items():
+        (root / split).mkdir(parents=True)
+        for k in range(2):
+            Image.fromarray(np.full((40, 50, 3), colour, dtype=np.uint8)).save(root / split / f"{k}.png")
+    return str(root)
+
+
+def test_mnist_m_as_published_binarises_digits_and_crops_train_and_test_photographs_apart(tmp_path):
+    red, blue = (200, 10, 0), (0, 30, 220)
+    photos = _photo_folder(tmp_path / "bsds", {"train": red, "test": blue})
+    pair = load_domain_pair("mnist", "mnist-m", seed=0, photos=photos)
+    colours = lambda x: {tuple(c) for c in ((x + 1) * 127.5).round().permute(0, 2, 3, 1).reshape(-1, 3).tolist()}  # noqa: E731
+    # A binarised digit (0 or 255) blended with a one-colour patch leaves exactly two colours: the patch and its
+    # complement 255 - patch; grey digit levels would leave many more.
+    assert colours(pair.target.x) == {red, tuple(255 - v for v in red)}
+    assert colours(pair.target_test.x) == {blue, tuple(255 - v for v in blue)}
+    with pytest.raises(UserError, match="data.photos=.*test"):
+        load_domain_pair("mnist", "mnist-m", photos=_photo_folder(tmp_path / "no-test", {"train": red}))
+
+
 def test_digits_are_upsampled_to_28_pixels():
     pair = load_domain_pair("digits", "mnist")
     assert pair.source.x.shape == (1797, 1, 28, 28) and pair.target.x.shape == (2000, 1, 28, 28)

@@ -173,3 +173,26 @@ def test_dann_beats_source_only_on_images():
             acc[variant] = float(rows[-1]["eval_target_acc"])
     # seed 0: 0.395 vs 0.621 (the 3-seed benchmark at 4,000 steps: 0.439 vs 0.772, benchmarks/results/adapt-digits-mnist)
     assert acc["dann"] > acc["source_only"] + 0.15, acc
+
+
+def test_with_batch_statistics_normalises_a_domain_by_its_own_mean_and_variance():
+    torch.manual_seed(0)
+    nets = dann_nets((3, 28, 28), 10, width=4, bottleneck=8)
+    before = {k: v.clone() for k, v in nets.features.state_dict().items()}
+    x = torch.randn(300, 3, 28, 28) * 3 + 2  # a domain far from the statistics the networks start with
+    adapted = nets.with_batch_statistics(x, batch=100)
+    assert all(torch.equal(v, nets.features.state_dict()[k]) for k, v in before.items())  # the original is kept
+    conv, bn = adapted.features.net[0], adapted.features.net[1]
+    with torch.no_grad():
+        h = conv(x)
+        out = bn(h)  # eval mode: the stored statistics
+    assert_close(bn.running_mean, h.mean((0, 2, 3)), atol=1e-4, rtol=1e-4)
+    assert_close(out.mean((0, 2, 3)), torch.zeros(4), atol=1e-4, rtol=0)
+    assert_close(out.var((0, 2, 3)), torch.ones(4), atol=2e-2, rtol=0)
+    # the bottleneck's batch norm too, its statistics gathered with dropout off (dropout would inflate the variance)
+    with torch.no_grad():
+        z = adapted.features.net[:-2](x)  # the input of the bottleneck's batch norm, in eval mode
+    last = adapted.features.net[-2]
+    assert_close(last.running_mean, z.mean(0), atol=1e-3, rtol=1e-3)
+    assert_close(last.running_var, z.var(0), atol=1e-3, rtol=2e-2)
+    assert adapted.features(x).shape == (300, 8)

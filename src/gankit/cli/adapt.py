@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/adapt-S-T-<time>)")
     p.add_argument("--seeds", type=int, default=3, metavar="N", help="training seeds per method (default 3)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps per run (train.steps; default: the preset's)")
-    p.add_argument("--methods", metavar="M,M", help="a subset of source_only,subspace_alignment,dann,target_only")
+    p.add_argument("--methods", metavar="M,M", help="a subset of source_only,adabn,subspace_alignment,dann,target_only")
     p.add_argument("--sa-dim", type=int, default=20, metavar="D", help="subspace alignment's dimension (default 20)")
     p.add_argument("--sa-classifier", default="logistic", metavar="C", help="logistic or 1nn (default logistic)")
     p.add_argument("--feature-plot", default="pca", metavar="P", help="pca or tsne (default pca)")

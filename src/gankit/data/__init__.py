@@ -70,7 +70,7 @@ def load_run_data(cfg) -> RunData:
         return RunData({"train": load_from_config(cfg)})
     from gankit.data.domains import load_domain_pair
 
-    return load_domain_pair(cfg.name, cfg.target, seed=cfg.seed, img_size=cfg.img_size).run_data()
+    return load_domain_pair(cfg.name, cfg.target, seed=cfg.seed, img_size=cfg.img_size, photos=cfg.photos).run_data()
 
 
 # The built-in datasets register themselves on import.

