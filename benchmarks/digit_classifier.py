@@ -6,6 +6,7 @@ rate, time shifts) was chosen; the test split (300 clips) is read once at the en
 test accuracy and this command in their metadata) and ``results.json`` under ``--out``, prints the JSON.
 
     OMP_NUM_THREADS=1 python benchmarks/digit_classifier.py --data ../shared/data/fsdd   # ~5 min on 2 cores
+    python benchmarks/digit_classifier.py --smoke   # a check of the script (seconds): into a temporary folder
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,14 +36,22 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--smoke", action="store_true", help="every step on tiny settings (one epoch on 100 clips, 50 "
+                   "test clips), weights and results in a new temporary folder: a check of the script, not a result")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
+    if args.smoke:  # never the shipped weights nor the committed results
+        args.out = tempfile.mkdtemp(prefix="digit-classifier-smoke-")
+        args.epochs, args.weights = 1, str(Path(args.out) / "fsdd-classifier.safetensors")
 
     start = time.monotonic()
     train, test = load_dataset("fsdd", "train", root=args.data), load_dataset("fsdd", "test", root=args.data)
     assert train.y is not None and test.y is not None
     perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed))
     val_idx, fit_idx = perm[: len(train) // 10], perm[len(train) // 10 :]
+    x_test, y_test = test.x, test.y
+    if args.smoke:
+        val_idx, fit_idx, x_test, y_test = val_idx[:50], fit_idx[:100], x_test[:50], y_test[:50]
     x_val, y_val = train.x[val_idx], train.y[val_idx]
     history: list[float] = []
 
@@ -52,13 +62,13 @@ def main(argv: list[str] | None = None) -> dict:
     model = fit_digit_classifier(
         train.x[fit_idx], train.y[fit_idx], epochs=args.epochs, lr=args.lr, seed=args.seed, log=log
     )
-    test_acc = accuracy(model, test.x, test.y)
+    test_acc = accuracy(model, x_test, y_test)
     command = f"python benchmarks/digit_classifier.py --epochs {args.epochs} --lr {args.lr} --seed {args.seed}"
     meta = {"dataset": "fsdd", "classes": json.dumps(train.classes), "test_accuracy": f"{test_acc:.4f}",
             "val_accuracy": f"{history[-1]:.4f}", "command": command}  # fmt: skip
     path = save_digit_classifier(model, args.weights, meta)
     report = {"test_accuracy": test_acc, "val_accuracy": history[-1], "val_history": history,
-              "train_clips": len(fit_idx), "val_clips": len(val_idx), "test_clips": len(test),
+              "train_clips": len(fit_idx), "val_clips": len(val_idx), "test_clips": len(y_test),
               "seconds": time.monotonic() - start, "weights": str(path.relative_to(ROOT) if path.is_relative_to(ROOT)
               else path), "bytes": path.stat().st_size, "command": command, "hardware": hardware()}  # fmt: skip
     out = Path(args.out)

@@ -9,6 +9,7 @@ drawn ``--samples`` times (noise and dropout seeds 0, 1, ...). Writes ``results[
 
     OMP_NUM_THREADS=1 python benchmarks/next_frame.py --quick      # the presets' 2,000 steps each
     OMP_NUM_THREADS=1 python benchmarks/next_frame.py              # 3x the steps
+    python benchmarks/next_frame.py --smoke    # a check of the script (seconds), into a temporary folder
 
 A run directory that exists already (``--runs``/MODEL) is scored again, not retrained. Every hyper-parameter of
 the presets was chosen on the validation sequences carved from the training split (``eval_psnr``,
@@ -21,6 +22,7 @@ import argparse
 import csv
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,19 +45,22 @@ from gankit.previews import frame_strips  # noqa: E402
 MODELS = {"mse": "MSE", "gdl": "MSE + GDL", "adv": "MSE + GDL + adversarial"}
 FULL_FACTOR = 3  # without --quick: the presets' steps times this
 FIGURE_SEQUENCES = (0, 1, 2)  # test sequences in the figure: the first three, not picked by eye
+# --smoke: the presets at 2 steps on 32 x 32 frames, G and D of width 2, 16 validation sequences, scored at t+1 only
+# (the test split's 500 sequences stay: SSIM on them is most of the time)
+SMOKE = ["train.steps=2", "data.img_size=32", "nextframe.width=2", "nextframe.d_width=2", "nextframe.val_size=16"]
 ANCHOR = ("none on this data: Mathieu et al. 2016 report PSNR and sharpness on UCF101 and Sports1m (natural video); "
           "the check here is the order of the three losses, not a published value")
 
 
 def train_model(model: str, dataset: str, steps: int | None, args) -> dict:
     run_dir = Path(args.runs) / model
-    overrides = [f"train.steps={steps}"] if steps else []
+    overrides = SMOKE if args.smoke else [f"train.steps={steps}"] if steps else []
     t = train_once(f"nextframe-{model}-{dataset}", run_dir, overrides, args.progress)
     with open(run_dir / "metrics.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r.get("eval_psnr")]
     last = rows[-1] if rows else {}
     val = {k.removeprefix("eval_"): float(v) for k, v in last.items() if k.startswith("eval_") and v}
-    out = {"model": model, "steps": t["steps"], "train_seconds": t["seconds"], "val": val, **test_scores(run_dir)}
+    out = {"model": model, "steps": t["steps"], "train_seconds": t["seconds"], "val": val, **test_scores(run_dir, horizon=1 if args.smoke else None)}
     print(json.dumps({k: v for k, v in out.items() if k != "val"}), file=sys.stderr, flush=True)
     return out
 
@@ -94,8 +99,9 @@ def markdown_table(results: dict[str, dict], command: str, minutes: float, hardw
 
 def figure(runs: Path, dataset: str, horizon: int, samples: int, path: Path) -> Path:
     """Per test sequence: context | truth, then MSE, GDL and ``samples`` adversarial futures (blank context)."""
-    k = gankit.run_config(runs / "mse").nextframe.context
-    seqs = load_dataset(dataset, split="test").x[list(FIGURE_SEQUENCES), : k + horizon]
+    cfg = gankit.run_config(runs / "mse")
+    k, size = cfg.nextframe.context, cfg.data.img_size  # the frames the runs were trained on
+    seqs = load_dataset(dataset, split="test", img_size=size).x[list(FIGURE_SEQUENCES), : k + horizon]
     preds = {m: draw_futures(runs / m, seqs, samples if m == "adv" else 1, horizon) for m in MODELS}
     blank = torch.ones_like(seqs[0, :k])
     rows, labels = [], []
@@ -129,7 +135,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "next-frame"))
     p.add_argument("--runs", default=None, help="where the runs go (default runs/next-frame[-quick])")
     p.add_argument("--progress", action="store_true")
+    p.add_argument("--smoke", action="store_true", help="every step in seconds: 2 steps of tiny nets a preset, scored "
+                   "at t+1, runs and results in a new temporary folder (a check of the script, not a result)")
     args = p.parse_args(argv)
+    if args.smoke:
+        tmp = Path(tempfile.mkdtemp(prefix="next-frame-smoke-"))
+        args.out, args.runs = str(tmp / "results"), str(tmp / "runs")
     suffix = "-quick" if args.quick else ""
     args.runs = args.runs or str(ROOT / "runs" / f"next-frame{suffix}")
 

@@ -7,14 +7,22 @@ discarded directions; a continuous density on uniformly dequantised pixels, whic
 Theis et al. 2016). Implicit: a GAN (DCGAN; no likelihood). Datasets: stochastically binarised MNIST-5k (4,000
 training images, 1,000 test), stochastically binarised Fashion-MNIST and 8-bit Fashion-MNIST.
 
-Per model: test NLL in nats per image and bits per dimension (exact, or the bound's), samples per second and the
-network passes per sample, training seconds; a grid of samples per model and dataset in ``taxonomy.png``.
+Per model: test NLL in nats per image and bits per dimension (exact, or the bound's), samples per second (one batch
+of the scored samples) and the network passes per sample, training seconds; FID (Heusel et al. 2017) and improved
+precision/recall (Kynkäänniemi et al. 2019, k = 3) of ``--score-n`` samples (``--pixelcnn-n`` for the PixelCNN,
+784 passes each) against the scored test images, on the shipped classifier's features (MNIST's or
+Fashion-MNIST's) and, with ``--inception N``, on the FID Inception's for the first N samples and N test images;
+beside them a yardstick row of real training images scored the same way. Samples are scored as each model returns
+them, images in [-1, 1] (the binarised rows' test images are binary; the VAE's samples are its decoder's means);
+a grid of samples per model and dataset in ``taxonomy.png``.
 Hyper-parameters: the presets' (PixelCNN, VAE, DCGAN), untuned; the GMM's K and PCA size are chosen by the
 likelihood of a validation split carved from the training images. The test split is read once, at the end.
 Writes ``results[-quick].json``, ``table[-quick].md`` and ``taxonomy[-quick].png`` to ``--out``; prints the JSON.
 
-    OMP_NUM_THREADS=1 python benchmarks/taxonomy.py --quick   # short runs: 11 min of CPU (23.5 min on busy cores)
+    OMP_NUM_THREADS=1 python benchmarks/taxonomy.py --quick   # short runs, FID on the classifier's features only
+    OMP_NUM_THREADS=1 python benchmarks/taxonomy.py --quick --inception 200   # and Inception FID on 200 per model
     OMP_NUM_THREADS=1 python benchmarks/taxonomy.py           # the presets' steps, IWAE k = 5000, whole test splits
+    python benchmarks/taxonomy.py --smoke     # a check of the script (seconds), into a temporary folder
 
 A run directory that exists already (``--runs``/NAME) is scored again, not retrained; ``--gan-run DIR`` scores a
 trained GAN run on Fashion-MNIST (e.g. the ``best-fashion-mnist`` preset's) in place of the quick DCGAN.
@@ -25,6 +33,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,13 +47,18 @@ from gankit.config import DataConfig  # noqa: E402
 from gankit.data import load_from_config  # noqa: E402
 from gankit.losses.likelihood import dequantize, pca_gmm_log_density, pca_residual_variance, vae_bounds  # noqa: E402
 from gankit.methods.gmm import GMMGenerator  # noqa: E402
+from gankit.metrics.extractors import default_extractor, extract, get_extractor  # noqa: E402
+from gankit.metrics.scoring import FeatureSet, score_features  # noqa: E402
 from gankit.train.restore import load_method  # noqa: E402
 
 # (name, dataset, binarised?) and the presets trained on each
 SETTINGS = [("binary mnist-5k", "mnist-5k", True), ("binary fashion-mnist", "fashion-mnist", True),
             ("8-bit fashion-mnist", "fashion-mnist", False)]  # fmt: skip
-QUICK = {"pixelcnn": ["train.steps=300", "pixelcnn.layers=5"], "vae": ["train.steps=1000", "vae.width=32"],
-         "gan": ["train.steps=500"]}  # fmt: skip
+# --quick: the PixelCNNs were most of the CPU time (300 steps of 784-pixel NLLs, and 64 previews drawn pixel by
+# pixel at the end of training); a step at width 24 costs 0.7 (8-bit) to 0.9 (binary) of one at width 32, and one
+# 16-image preview suffices.
+QUICK = {"pixelcnn": ["train.steps=300", "pixelcnn.layers=5", "pixelcnn.width=24", "train.num_samples=16"],
+         "vae": ["train.steps=1000", "vae.width=32"], "gan": ["train.steps=500"]}  # fmt: skip
 GMM_MAX_TRAIN = 10_000  # EM and PCA on at most this many training images (a random subset of Fashion-MNIST's 60,000)
 NOT_DEFINED = {"VAE": "no 8-bit likelihood\n(Bernoulli decoder)", "GAN": "not trained on\nbinary images"}
 GMM_GRID = [(k, p) for k in (5, 20) for p in (20, 60)]  # (components, principal components), chosen on validation
@@ -55,6 +69,12 @@ PUBLISHED = {
     ]
 }
 GRID = 36  # samples per grid
+# --smoke: every step in seconds (a check of the script, not a result): tiny models at 2 steps, 4 samples per grid,
+# 20 test images, IWAE k = 2, a two-point GMM grid on 500 training images
+SMOKE = {"pixelcnn": ["train.steps=2", "pixelcnn.layers=2", "pixelcnn.width=8", "pixelcnn.first_kernel=3",
+                      "train.num_samples=1"],
+         "vae": ["train.steps=2", "vae.width=8", "train.num_samples=4"],
+         "gan": ["train.steps=2", "model.g_width=8", "model.d_width=8", "train.batch_size=16"]}  # fmt: skip
 
 
 def data_config(dataset: str, binary: bool, split: str) -> DataConfig:
@@ -86,8 +106,8 @@ def pixelcnn_row(name, dataset, binary, test, args) -> tuple[dict, torch.Tensor]
     method, _ = load_method(Path(args.runs) / f"pixelcnn-{name.replace(' ', '-')}")
     method.progress = args.progress
     nll = method.nll(test)
-    z = torch.randn(GRID, method.z_dim, generator=torch.Generator().manual_seed(0))
-    x, rate = timed_samples(lambda n: method.sample(z[:n]), GRID)
+    z = torch.randn(args.pixelcnn_n, method.z_dim, generator=torch.Generator().manual_seed(0))
+    x, rate = timed_samples(lambda n: method.sample(z[:n]), args.pixelcnn_n)
     row = nll_row("PixelCNN", nll, test[0].numel(), "exact", samples_per_s=rate, passes_per_sample=method.z_dim,
                   train_seconds=t.get("seconds"), steps=t.get("steps"))  # fmt: skip
     return row, x
@@ -104,8 +124,9 @@ def vae_row(name, dataset, test, args) -> tuple[dict, torch.Tensor]:
         bounds = [vae_bounds(method.encoder, method.decoder, xb, args.k, chunk=args.chunk, generator=g)
                   for xb in test.split(100)]  # fmt: skip
     elbo, iwae = torch.cat([b[0] for b in bounds]), torch.cat([b[1] for b in bounds])
-    z = torch.randn(GRID, method.z_dim, generator=torch.Generator().manual_seed(0))
-    x, rate = timed_samples(lambda n: method.sample(z[:n]), GRID)
+    z = torch.randn(args.score_n, method.z_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        x, rate = timed_samples(lambda n: method.sample(z[:n]), args.score_n)
     dims = test[0].numel()
     rows = [nll_row("VAE (ELBO)", -elbo, dims, "bound", samples_per_s=rate, passes_per_sample=1,
                     train_seconds=t.get("seconds"), steps=t.get("steps")),
@@ -114,7 +135,7 @@ def vae_row(name, dataset, test, args) -> tuple[dict, torch.Tensor]:
     return rows, x
 
 
-def gmm_row(train: torch.Tensor, test: torch.Tensor, levels: int) -> tuple[dict, torch.Tensor]:
+def gmm_row(train: torch.Tensor, test: torch.Tensor, levels: int, n: int) -> tuple[dict, torch.Tensor]:
     """The GMM's dequantisation bound: log P(x) >= E_u log p((k + u) / L) - D log L, one draw of u per image."""
     g = torch.Generator().manual_seed(0)
     train = train[torch.randperm(len(train), generator=g)[:GMM_MAX_TRAIN]]
@@ -132,7 +153,7 @@ def gmm_row(train: torch.Tensor, test: torch.Tensor, levels: int) -> tuple[dict,
     s2 = pca_residual_variance(gmm, y)
     seconds = time.perf_counter() - t
     log_p = pca_gmm_log_density(gmm, dequantize(test, levels, g), s2) - dims * math.log(levels)
-    x, rate = timed_samples(lambda n: gmm.sample_n(n, seed=0), GRID)
+    x, rate = timed_samples(lambda m: gmm.sample_n(m, seed=0), n)
     row = nll_row(f"GMM (K={k}, {p} PCs)", -log_p, dims, "bound", samples_per_s=rate, passes_per_sample=1,
                   train_seconds=seconds, validation={f"K={a},PCs={b}": v for (a, b), v in scores.items()})  # fmt: skip
     return row, (x * 2 - 1).clamp(-1, 1)  # [0, 1] -> gankit's [-1, 1]
@@ -143,11 +164,51 @@ def gan_row(args) -> tuple[dict, torch.Tensor]:
     overrides = QUICK["gan"] if args.quick else []
     t = {} if args.gan_run else train_once("dcgan-fashion-mnist", run, overrides, args.progress)
     method, cfg = load_method(run)
-    z = torch.randn(GRID, method.z_dim, generator=torch.Generator().manual_seed(0))
-    x, rate = timed_samples(lambda n: method.sample(z[:n]), GRID)
+    z = torch.randn(args.score_n, method.z_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        x, rate = timed_samples(lambda n: method.sample(z[:n]), args.score_n)
     row = {"model": f"GAN ({cfg.model.arch})", "nll_nats": None, "bits_per_dim": None, "kind": "none",
            "samples_per_s": rate, "passes_per_sample": 1, "train_seconds": t.get("seconds"), "steps": t.get("steps")}
     return row, x
+
+
+def cached_features(ex, x: torch.Tensor, path: Path) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Features (and class probabilities) of reference images, kept in ``path`` as the metrics' reference cache
+    does (the Inception's 3 to 9 images per second make them worth keeping between runs)."""
+    from safetensors.torch import load_file, save_file
+
+    if path.is_file():
+        t = load_file(str(path))
+        if len(t["features"]) == len(x):
+            return t["features"], t.get("probs")
+    f, probs = extract(ex, x)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({"features": f.contiguous(), **({"probs": probs.contiguous()} if probs is not None else {})}, str(path))
+    return f, probs
+
+
+def references(name: str, dataset: str, test: torch.Tensor, args) -> dict:
+    """Per extractor: (extractor, features, probabilities) of the scored test images (the first ``--inception``
+    of them for the Inception); the shipped classifier is the dataset's own (MNIST's or Fashion-MNIST's)."""
+    ex = get_extractor(default_extractor(dataset))
+    refs = {"classifier": (ex, *extract(ex, test))}
+    if args.inception:
+        inc = get_extractor("inception")
+        path = Path(args.runs) / "reference" / f"{name.replace(' ', '-')}-{inc.key}-n{args.inception}.safetensors"
+        refs["inception"] = (inc, *cached_features(inc, test[: args.inception], path))
+    return refs
+
+
+def sample_scores(x: torch.Tensor, refs: dict, inception_n: int) -> dict:
+    """FID and precision/recall (k = 3) of samples ``x`` in [-1, 1] against each extractor's reference features,
+    through gankit's score registry (the numbers ``gankit evaluate`` would give on these features)."""
+    out = {}
+    for key, (ex, real, real_probs) in refs.items():
+        n = len(x) if key == "classifier" else min(len(x), inception_n)
+        fake, fake_probs = extract(ex, x[:n].float().clamp(-1, 1))
+        s = score_features(FeatureSet(real, real_probs, fake, fake_probs), ["fid", "pr"])
+        out[key] = {"n": n, "ref_n": len(real), "fid": s["fid"], "precision": s["precision"], "recall": s["recall"]}
+    return out
 
 
 def figure(grids: dict, path: Path) -> None:
@@ -180,20 +241,53 @@ def figure(grids: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def score_cells(r: dict, extractors: list[str]) -> list[str]:
+    """Table cells of a row's scores: n, then FID and precision / recall per extractor (— where not scored)."""
+    scores = r.get("scores", {})
+    ns = "/".join(str(scores[e]["n"]) for e in extractors if e in scores) or "—"
+    cells = [ns]
+    for e in extractors:
+        sc = scores.get(e)
+        cells += ["—", "—"] if sc is None else [f"{sc['fid']:.1f}", f"{sc['precision']:.2f} / {sc['recall']:.2f}"]
+    return cells
+
+
 def table(results: dict) -> str:
-    lines = [f"Hardware: {results['hardware']}", ""]
+    extractors = ["classifier"] + (["inception"] if results.get("inception_n") else [])
+    head = "".join(f" FID ({e}) | P / R ({e}) |" for e in extractors)
+    lines = [f"Hardware: {results['hardware']}", "",
+             f"Wall clock {results['wall_seconds'] / 60:.1f} min, CPU time (user + system) "
+             f"{results['cpu_seconds'] / 60:.1f} min, of which scoring samples {results['score_cpu_seconds'] / 60:.1f}"
+             f" min; quick overrides: {QUICK if results['quick'] else 'none'}", "",
+             f"FID and precision / recall (k = 3) of n samples per model ({results['score_n']}; the PixelCNN's "
+             f"{results['pixelcnn_n']}, drawn pixel by pixel"
+             + ("; n = classifier/Inception" if results["inception_n"] else "") + ") against the test images "
+             "(all of the table's for the classifier"
+             + (f", the first {results['inception_n']} for the Inception" if results["inception_n"] else "")
+             + "); the classifier is the dataset's shipped one; samples/s: one batch of the n samples", ""]  # fmt: skip
     for name, rows in results["settings"].items():
         lines += [f"### {name} (test: {results['test_size'][name]} images)", "",
-                  "| model | test NLL (nats/image) | bits/dim | kind | samples/s | passes/sample | train s |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+                  f"| model | test NLL (nats/image) | bits/dim | kind | samples/s | passes/sample | n |{head} train s "
+                  "| CPU s |",
+                  "| --- " * (9 + 2 * len(extractors)) + "|"]  # fmt: skip
         for r in rows:
             nll = "—" if r["nll_nats"] is None else f"{r['nll_nats']:.2f} ± {r['nll_se']:.2f}"
             bpd = "—" if r["bits_per_dim"] is None else f"{r['bits_per_dim']:.3f}"
             secs = "—" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}"
-            lines.append(f"| {r['model']} | {nll} | {bpd} | {r['kind']} | {r['samples_per_s']:.1f} | "
-                         f"{r['passes_per_sample']} | {secs} |")  # fmt: skip
+            cpu = "—" if r.get("cpu_seconds") is None else f"{r['cpu_seconds']:.0f}"
+            rate = "—" if r.get("samples_per_s") is None else f"{r['samples_per_s']:.1f}"
+            passes = "—" if r.get("passes_per_sample") is None else str(r["passes_per_sample"])
+            cells = [r["model"], nll, bpd, r["kind"], rate, passes, *score_cells(r, extractors), secs, cpu]
+            lines.append("| " + " | ".join(cells) + " |")
         for label, value in PUBLISHED.get(name, []):
-            lines.append(f"| published: {label} | {value:.2f} | {value / (784 * math.log(2)):.3f} | | | | |")
+            lines.append(f"| published: {label} | {value:.2f} | {value / (784 * math.log(2)):.3f} |"
+                         + " |" * (6 + 2 * len(extractors)))  # fmt: skip
+        if PUBLISHED.get(name):
+            steps = {r["model"].split(" ")[0]: r.get("steps") for r in rows}
+            lines += ["", f"Our budget beside the published rows: {results['train_size'][name]:,} training images, "
+                      f"PixelCNN {steps.get('PixelCNN')} steps of 32 images, VAE {steps.get('VAE')} steps of 64 "
+                      "(the presets' batches), CPU seconds as in the table; the published models train to "
+                      "convergence on 60,000 images."]  # fmt: skip
         lines.append("")
     return "\n".join(lines)
 
@@ -207,9 +301,24 @@ def main() -> None:
     p.add_argument("--gan-run", help="a trained GAN run on Fashion-MNIST to score instead of the DCGAN preset")
     p.add_argument("--runs", help="run directories (default runs/taxonomy[-quick])")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "taxonomy"))
+    p.add_argument("--score-n", type=int, help="samples per model for FID and precision/recall (default 5000; "
+                   "500 with --quick)")
+    p.add_argument("--pixelcnn-n", type=int, help="the PixelCNN's samples, drawn pixel by pixel (default 1000; "
+                   "200 with --quick)")
+    p.add_argument("--inception", type=int, default=0, metavar="N", help="also score the first N samples of each "
+                   "model against N test images on the FID Inception's features (0: off, the default)")
     p.add_argument("--progress", action="store_true")
     p.add_argument("--steps", type=int, help="train every model this many steps (a dry run of the script)")
+    p.add_argument("--smoke", action="store_true", help="every step in seconds on tiny settings, runs and results in a "
+                   "new temporary folder (a check of the script, not a result)")
     args = p.parse_args()
+    if args.smoke:
+        global GRID, GMM_MAX_TRAIN
+        tmp = Path(tempfile.mkdtemp(prefix="taxonomy-smoke-"))
+        args.runs, args.out, args.quick = str(tmp / "runs"), str(tmp / "results"), True
+        args.k, args.chunk, args.test_size, args.score_n, args.pixelcnn_n = 2, 2, 20, 8, 6
+        QUICK.update(SMOKE)
+        GRID, GMM_MAX_TRAIN, GMM_GRID[:] = 4, 500, [(2, 5), (3, 5)]
     if args.steps:
         for key in QUICK:
             QUICK[key] = [o for o in QUICK[key] if not o.startswith("train.steps=")] + [f"train.steps={args.steps}"]
@@ -217,31 +326,55 @@ def main() -> None:
     suffix = "-quick" if args.quick else ""
     args.k = args.k or (200 if args.quick else 5000)
     args.test_size = args.test_size or (1000 if args.quick else None)
+    args.score_n = args.score_n or (500 if args.quick else 5000)
+    args.pixelcnn_n = args.pixelcnn_n or (200 if args.quick else 1000)
     args.runs = args.runs or str(ROOT / "runs" / f"taxonomy{suffix}")
     torch.manual_seed(0)
     start = time.perf_counter()
-    results: dict = {"hardware": hardware(), "quick": args.quick, "k": args.k, "settings": {}, "test_size": {}}
+    results: dict = {"hardware": hardware(), "quick": args.quick, "k": args.k, "settings": {}, "test_size": {},
+                     "train_size": {}, "score_n": args.score_n, "pixelcnn_n": args.pixelcnn_n,
+                     "inception_n": args.inception, "score_cpu_seconds": 0.0}  # fmt: skip
     grids = {}
     for name, dataset, binary in SETTINGS:
         train = load_from_config(data_config(dataset, binary, "train")).x
         test = load_from_config(data_config(dataset, binary, "test")).x[: args.test_size]
-        results["test_size"][name] = len(test)
+        results["test_size"][name], results["train_size"][name] = len(test), len(train)
         shown = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:GRID]  # mnist-5k: sorted
         grids[(name, "test images")] = test[shown]
+        refs = references(name, dataset, test, args)
+        real = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(1))[: args.score_n]]
         rows = []
-        row, grids[(name, "PixelCNN")] = pixelcnn_row(name, dataset, binary, test, args)
-        rows.append(row)
+
+        def scored(new_rows: list[dict], x: torch.Tensor, model: str, cpu: float, refs=refs, name=name, rows=rows):
+            """Score the samples, keep a grid of them, and add the rows with this model's CPU seconds."""
+            t = time.process_time()
+            scores = sample_scores(x, refs, args.inception)
+            grids[(name, model)] = x[:GRID]
+            results["score_cpu_seconds"] += time.process_time() - t  # once per model (the VAE has two rows)
+            rows.extend({**r, "scores": scores, "cpu_seconds": time.process_time() - cpu} for r in new_rows)
+
+        cpu = time.process_time()  # this process's CPU seconds per model (training runs in process): the profile
+        row, x = pixelcnn_row(name, dataset, binary, test, args)
+        scored([row], x, "PixelCNN", cpu)
         if binary:  # the Bernoulli VAE is a likelihood of binary images only
-            vae_rows, grids[(name, "VAE")] = vae_row(name, dataset, test, args)
-            rows += vae_rows
-        row, grids[(name, "GMM")] = gmm_row(train, test, 2 if binary else 256)
-        rows.append(row)
+            cpu = time.process_time()
+            vae_rows, x = vae_row(name, dataset, test, args)
+            scored(vae_rows, x, "VAE", cpu)
+        cpu = time.process_time()
+        row, x = gmm_row(train, test, 2 if binary else 256, args.score_n)
+        scored([row], x, "GMM", cpu)
         if not binary:
-            row, grids[(name, "GAN")] = gan_row(args)
-            rows.append(row)
+            cpu = time.process_time()
+            row, x = gan_row(args)
+            scored([row], x, "GAN", cpu)
+        cpu = time.process_time()  # the yardstick: real images the models never saw, scored as the samples are
+        yardstick = {"model": "real training images", "nll_nats": None, "bits_per_dim": None, "kind": "data",
+                     "samples_per_s": None, "passes_per_sample": None}  # fmt: skip
+        scored([yardstick], real, "real", cpu)
         results["settings"][name] = rows
         print(f"{name}: {[(r['model'], r['nll_nats']) for r in rows]}", file=sys.stderr, flush=True)
     results["wall_seconds"] = time.perf_counter() - start
+    results["cpu_seconds"] = time.process_time()  # user + system of this process (1 thread): wall / cpu = sharing
     Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(grids, Path(args.out) / f"taxonomy{suffix}.png")
     write_results(args.out, suffix, results, table(results))

@@ -9,6 +9,7 @@ middle and the bottom of the canvas (a row each), at the class's median box size
 
     OMP_NUM_THREADS=1 python benchmarks/what_where.py                           # trains the preset, then scores
     OMP_NUM_THREADS=1 python benchmarks/what_where.py --run runs/gawwn-fashion-mnist    # scores a run
+    python benchmarks/what_where.py --smoke    # a check of the script (seconds), into a temporary folder
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +31,9 @@ from gankit.location import box_scores, moving_object, typical_sizes  # noqa: E4
 
 FIGURE_CLASSES = [7, 8, 1, 9]  # sneaker, bag, trouser, ankle boot
 TARGET = 0.9  # share of samples with IoU >= 0.6
+# --smoke: the preset at 2 steps with tiny nets, 20 samples scored, runs and results in a temporary folder
+SMOKE = ["train.steps=2", "gawwn.z_dim=8", "gawwn.g_width=4", "gawwn.d_width=4", "gawwn.embed_dim=4",
+         "train.batch_size=16"]
 
 
 def main() -> None:
@@ -37,13 +42,18 @@ def main() -> None:
     p.add_argument("--runs", default="runs/what-where", help="where the preset's run goes (default %(default)s)")
     p.add_argument("--samples", type=int, default=2000, help="held-out (class, box) pairs, one sample each")
     p.add_argument("--out", default=str(ROOT / "benchmarks/results/what-where"))
+    p.add_argument("--smoke", action="store_true", help="every step in seconds: 2 steps of tiny nets, 20 samples, "
+                   "runs and results in a new temporary folder (a check of the script, not a result)")
     args = p.parse_args()
+    if args.smoke:
+        tmp = Path(tempfile.mkdtemp(prefix="what-where-smoke-"))
+        args.runs, args.out, args.samples = str(tmp / "runs"), str(tmp / "results"), 20
     if args.run:
         run = Path(args.run)
         timing = json.loads((run / "train_seconds.json").read_text()) if (run / "train_seconds.json").is_file() else {}
     else:
         run = Path(args.runs) / "gawwn-seed0"
-        timing = train_once("gawwn-fashion-mnist", run, [])
+        timing = train_once("gawwn-fashion-mnist", run, SMOKE if args.smoke else [])
     start = time.monotonic()
     scores = box_scores(run, n=args.samples)
     seconds = time.monotonic() - start

@@ -81,8 +81,13 @@ def held_out_captions() -> list[tuple[str, int, int, int]]:
 
 
 @torch.no_grad()
-def text_scores(run_dir: str | Path, per_caption: int = 4, seed: int = 0, device: str = "cpu") -> dict:
-    """Scores of a GAN-CLS run on :func:`held_out_captions`, ``per_caption`` seeded latents each.
+def text_scores(
+    run_dir: str | Path, per_caption: int = 4, seed: int = 0, device: str = "cpu",
+    captions: list[tuple[str, int, int, int]] | None = None,
+) -> dict:
+    """Scores of a GAN-CLS run on :func:`held_out_captions` (or ``captions``, rows of (caption, class, brightness
+    level, size level) such as :func:`gankit.data.captions.validation_captions`), ``per_caption`` seeded latents
+    each.
 
     Returns:
         ``class_agreement`` (share of images the shipped classifier puts in the captioned class),
@@ -94,7 +99,7 @@ def text_scores(run_dir: str | Path, per_caption: int = 4, seed: int = 0, device
     from gankit.metrics.classifier_training import load_classifier, shipped_path
 
     method = _load_text_generator(run_dir, device)
-    rows = held_out_captions()
+    rows = held_out_captions() if captions is None else captions
     tokens = encode_captions([r[0] for r in rows]).repeat_interleave(per_caption, 0)
     named = torch.tensor([r[1:] for r in rows]).repeat_interleave(per_caption, 0)  # [M, 3]: class, b, s
     g = torch.Generator().manual_seed(seed)

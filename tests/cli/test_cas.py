@@ -73,7 +73,8 @@ def test_mix_adds_samples_to_the_real_split_and_reports_the_change(fake_run, cap
     assert res["mix_accuracy"] > res["real_accuracy"] - 0.05  # more real-like images do not hurt
 
 
-def test_the_real_baseline_is_cached_by_recipe(monkeypatch):
+def test_the_real_baseline_is_cached_by_recipe(monkeypatch, tmp_path):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))  # a cache of its own: other tests (docs examples) fill theirs
     train, test = _train(), load_dataset("mnist-5k", split="test")
     first = cas_score.real_baseline("mnist-5k", train, test, epochs=1, progress=False)
     monkeypatch.setattr(cas_score, "fit_classifier", lambda *a, **k: pytest.fail("trained again"))

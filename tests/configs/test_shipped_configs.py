@@ -25,6 +25,8 @@ def _spec(data_cfg_json: str) -> DataSpec:
         return DataSpec((cfg.channels or 3, 321, 481))
     if cfg.name == "fsdd":  # read from a folder the user names: 16 kHz clips of 16,384 samples, digits 0-9
         return DataSpec((1, 16384), classes=tuple("0123456789"))
+    if cfg.name == "fsdd-noisy":  # the same clips, each with its noisy mixture (gankit.data.noisy_speech)
+        return DataSpec((1, 16384), classes=tuple("0123456789"), cond=("noisy",))
     return load_run_data(cfg).spec
 
 

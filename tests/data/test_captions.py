@@ -61,6 +61,23 @@ def test_held_out_combinations_are_never_named_in_training():
     assert any(C.describe(c) == (k, b, s) for c in _held_out_pool())
 
 
+def test_validation_captions_are_carved_from_training_and_never_tuned_on():
+    validation = {r[0] for r in C.validation_captions()}
+    tuning = C.training_captions(tuning=True)
+    assert C.training_captions() == _train_pool()
+    assert validation and validation <= _train_pool() and not validation & tuning  # training's, unseen when tuning
+    assert not validation & _held_out_pool()  # and no test caption
+    assert validation | tuning == _train_pool()
+    for c in tuning:  # the tuning grammar names neither held-out nor validation pairs together
+        k, b, s = C.describe(c)
+        assert (b, s) not in (C.HELD_OUT_COMBOS[k], C.VALIDATION_COMBOS[k]), c
+    assert all(C.VALIDATION_COMBOS[k] != C.HELD_OUT_COMBOS[k] for k in range(10))
+    y = torch.arange(300) % 10
+    levels = torch.stack([torch.arange(300) % 3, (torch.arange(300) // 3) % 3], 1)
+    drawn = {c for row in C.draw_captions(y, levels, per_item=5, seed=0, split="tuning") for c in row}
+    assert drawn <= tuning and len(drawn) > 100
+
+
 def test_dataset_captions_come_from_the_training_grammar():
     try:
         data = C.fashion_mnist_captions("train")

@@ -1,40 +1,51 @@
 """The examples of README.md and docs/*.md: fenced blocks, the markers that adjust them for a test, and a runner.
 
-What runs: every ```python block (executed as a script) and, in every ```bash block, each command line that
-calls ``gankit`` (run in-process through :func:`gankit.cli.main`, which must return 0), ``python -c CODE``,
-``python SCRIPT.py ARGS`` (a script of the repository, e.g. a benchmark, run in a subprocess) or ``torchrun ARGS``
-(a subprocess). ``gankit lab serve`` (a server that runs until stopped) is started in a subprocess on a free port,
-its page fetched once, and stopped. Other shell lines (pip, a Slurm script, the test suite) do not run: a block
-with nothing that runs needs a skip marker that says why. Blocks without a language (output, file trees,
-pseudo-code) and yaml/json blocks are text. A summary at the end of the test session counts the blocks run and
-skipped.
+What runs: every ```python block (executed as a script) and, in every ```bash block, each command that calls
+``gankit`` (run in-process through :func:`gankit.cli.main`, which must return 0), ``python -c CODE``,
+``python SCRIPT.py ARGS`` (a script of the repository, e.g. a benchmark: run in this process as ``python`` would
+run it, which saves the interpreter's start and gankit's import, seconds a script), ``torchrun ARGS`` (its
+launcher in this process, the workers in theirs) or ``python -m pytest ARGS --collect-only`` (a subprocess that
+collects the tests a page names; a pytest line that would run tests does not run: the suite must not run inside
+itself). Commands joined by ``&&`` or ``;`` run one by one. ``gankit lab serve`` (a server that runs until
+stopped) is started in a subprocess on a free port, its page fetched once, and stopped. Other shell commands
+(pip, venv, apt-get, sbatch) do not run: a block with nothing that runs needs a skip marker that says why.
+Blocks without a language (output, file trees, pseudo-code) and yaml/json blocks are text. A summary at the end
+of the test session counts the blocks run and skipped.
 
 Markers, HTML comments on the lines just above a block's fence (unseen on the rendered page):
 
     <!-- example: skip REASON -->           not run; the reason shows in the test report
-    <!-- example: replace OLD => NEW -->    run the block with OLD replaced by NEW (quick settings); repeatable;
-                                            ``{root}`` in NEW is the repository's root (for ../shared/data)
-    <!-- example: prepend CODE -->          run the block with the line CODE before it (the imports a sketch omits)
+    <!-- example: replace OLD => NEW -->    run the block with OLD replaced by NEW (quick settings); repeatable,
+                                            applied in order; ``{root}`` in NEW is the repository's root (for
+                                            ../shared/data); an empty NEW (``OLD =>``) deletes OLD
+    <!-- example: prepend CODE -->          run the block with the line CODE before it (the imports a sketch omits,
+                                            a file that a shell block reads)
+    <!-- example: exits N -->               every gankit command of the block must exit with code N (a user
+                                            error the page shows: N = 2)
 
 and anywhere on a page, run once before its first example (e.g. a tiny run that the examples then use):
 
     <!-- example-setup: gankit train --run-dir runs/demo train.steps=2 -->
 
 The examples of one page run in order in one temporary directory, so ``runs/demo`` is the page's own. A lab
-experiment (``gankit lab NAME ...``) already run with the same arguments on the same page is not run again.
-Python examples run with the registries (methods, tricks) restored afterwards, so a sketch that registers
+experiment (``gankit lab NAME ...``) or a script already run with the same arguments on the same page is not run
+again. A benchmark without a setting small enough has ``--smoke`` (every step of the script on tiny settings, into
+a new temporary folder, never benchmarks/results/), which a replace marker adds. Python examples run with the registries (methods, tricks) restored afterwards, so a sketch that registers
 something leaves no trace in the other tests.
 """
 
 from __future__ import annotations
 
-import os
 import importlib.util
+import os
 import re
+import runpy
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -46,14 +57,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUN_LANGS = {"python", "bash", "sh", "shell"}
 
-# Markers for the pages other engineers own, kept here until the markers move onto those pages: (page, the
-# block's first line) -> reason to skip.
-SKIP_ELSEWHERE = {
-    ("translation.md", "gankit translate --run runs/translation/"): "needs the runs of benchmarks/translation.py",
-}
-
 _FENCE = re.compile(r"^```(\w*)\s*$")
-_MARKER = re.compile(r"^<!--\s*example:\s*(skip|replace|prepend|needs)\s+(.*?)\s*-->\s*$")
+_MARKER = re.compile(r"^<!--\s*example:\s*(skip|replace|prepend|needs|exits)\s+(.*?)\s*-->\s*$")
 _SETUP = re.compile(r"^<!--\s*example-setup:\s*(.*?)\s*-->\s*$", re.M)
 _ENV = re.compile(r"^(\w+=\S*\s+)+")  # leading VAR=value assignments
 
@@ -68,6 +73,7 @@ class Example:
     replacements: list[tuple[str, str]] = field(default_factory=list)
     prelude: list[str] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)  # modules of optional extras (`needs mlflow`): skipped without
+    exit_code: int = 0  # what its gankit commands return (`exits 2`: the user errors a page shows)
 
     @property
     def id(self) -> str:
@@ -103,15 +109,13 @@ def examples(page: Path) -> list[Example]:
                     ex.needs += mk.group(2).split()
                 elif mk.group(1) == "prepend":
                     ex.prelude.insert(0, mk.group(2))
+                elif mk.group(1) == "exits":
+                    ex.exit_code = int(mk.group(2))
                 else:
-                    old, sep, new = mk.group(2).partition(" => ")
+                    old, sep, new = (mk.group(2) + " ").partition(" => ")  # the space: an empty NEW (`OLD =>`)
                     assert sep, f"{ex.id}: a replace marker reads 'replace OLD => NEW'"
-                    ex.replacements.insert(0, (old, new))
+                    ex.replacements.insert(0, (old, new.strip()))
                 j -= 1
-            first = ex.code.lstrip().split("\n", 1)[0]
-            for (name, start), reason in SKIP_ELSEWHERE.items():
-                if page.name == name and first.startswith(start):
-                    ex.skip = ex.skip or reason
             found.append(ex)
         i = end + 1
     return found
@@ -122,25 +126,38 @@ def setup_commands(page: Path) -> list[str]:
 
 
 def shell_commands(code: str) -> list[str]:
-    """The logical lines of a shell block (continuations joined, comments and blank lines dropped)."""
+    """The commands of a shell block: its logical lines (continuations joined, comments and blank lines dropped),
+    each split where ``&&`` or ``;`` joins commands outside brackets (a ``{ ...; }`` or ``( ... )`` group stays
+    one command)."""
     joined = re.sub(r"\\\n\s*", " ", code)
     out = []
     for line in joined.splitlines():
-        words = shlex.split(line, comments=True)
-        if words:
-            out.append(shlex.join(words))
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        words: list[str] = []
+        depth = 0
+        for word in [*lexer, ";"]:
+            depth += (word in ("(", "{")) - (word in (")", "}"))
+            if depth == 0 and word in ("&&", ";"):
+                if words:
+                    out.append(shlex.join(words))
+                words = []
+            else:
+                words.append(word)
     return out
 
 
 def command_kind(command: str) -> tuple[str, list[str]]:
     """What a shell line is: ("gankit", argv) | ("python-c", [code]) | ("script", [path, *args]) |
-    ("torchrun", args) | ("other", words)."""
+    ("torchrun", args) | ("pytest", args) | ("other", words)."""
     words = shlex.split(_ENV.sub("", command))
     python = words[:1] in (["python"], ["python3"])
     if words[:1] == ["gankit"]:
         return "gankit", words[1:]
     if python and words[1:3] == ["-m", "gankit"]:
         return "gankit", words[3:]
+    if python and words[1:3] == ["-m", "pytest"] and {"--collect-only", "--co"} & set(words):
+        return "pytest", words[3:]  # collection only: a test run inside the suite is "other", as pip is
     if python and words[1:2] == ["-c"]:
         return "python-c", [words[2]]
     if python and len(words) > 1 and words[1].endswith(".py") and (ROOT / words[1]).is_file():
@@ -152,6 +169,38 @@ def command_kind(command: str) -> tuple[str, list[str]]:
 
 def run_python(code: str, name: str) -> None:
     exec(compile(code, name, "exec"), {"__name__": "__example__"})
+
+
+def run_script(path: str, args: list[str], name: str, command: str) -> None:
+    """``python SCRIPT ARGS`` in this process: the script's folder first on sys.path (its ``from common import``),
+    ``sys.argv`` its own, ``__name__ == "__main__"``; it must finish or exit with code 0. Its temporary folders
+    (``--smoke``) go to the page's folder, which pytest removes in time."""
+    argv, syspath, tmp = sys.argv, sys.path[:], tempfile.tempdir
+    sys.argv, sys.path[:0], tempfile.tempdir = [path, *args], [str(Path(path).parent)], os.getcwd()
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as e:  # argparse: an unknown option (2); a script's own sys.exit
+        assert e.code in (0, None), f"{name}: `{command}` exited with {e.code}"
+    finally:
+        sys.argv, sys.path[:], tempfile.tempdir = argv, syspath, tmp
+
+
+def run_torchrun(args: list[str], name: str, command: str) -> None:
+    """``torchrun ARGS``: the launcher in this process (saves an interpreter and torch's import), its workers in
+    their own processes as always; the signal handlers and environment it sets are put back afterwards."""
+    from torch.distributed.run import main as torchrun
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)}
+    env = dict(os.environ)
+    try:
+        torchrun(args)
+    except Exception as e:  # ChildFailedError: a worker exited with an error
+        raise AssertionError(f"{name}: `{command}` failed: {e}") from e
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+        os.environ.clear()
+        os.environ.update(env)
 
 
 def _subprocess(argv: list[str], name: str, command: str, timeout: float = 300) -> None:
@@ -195,37 +244,42 @@ def run_server(args: list[str], name: str, command: str, wait: float = 60) -> No
         proc.wait(timeout=30)
 
 
-_LAB_DONE: set[tuple[str, tuple[str, ...]]] = set()  # (directory, argv) of the lab experiments already run
+_DONE: set[tuple[str, str, tuple[str, ...]]] = set()  # (directory, kind, argv) of the experiments and scripts run
 
 
-def run_shell(code: str, name: str) -> list[str]:
-    """Run the lines of a shell block that run (see the module docstring); returns the lines it did not run."""
+def run_shell(code: str, name: str, exit_code: int = 0) -> list[str]:
+    """Run the commands of a shell block that run (see the module docstring), its gankit commands expected to
+    return ``exit_code``; returns the commands it did not run."""
     from gankit.cli import main
 
     skipped = []
     for command in shell_commands(code):
         kind, args = command_kind(command)
+        key = (os.getcwd(), kind, tuple(args))
+        if key in _DONE:
+            continue  # the same lab experiment or script, already run on this page
         if kind == "gankit" and args[:2] == ["lab", "serve"]:
             run_server(args, name, command)
         elif kind == "gankit":
-            key = (os.getcwd(), tuple(args))
-            if args[:1] == ["lab"] and key in _LAB_DONE:
-                continue  # the same experiment, already run on this page
             try:
                 rc = main(args)
             except SystemExit as e:  # argparse: an unknown option, a missing argument
                 rc = e.code
-            assert rc == 0, f"{name}: `{command}` exited with {rc}"
-            if args[:1] == ["lab"]:
-                _LAB_DONE.add(key)
+            expected = f" (expected {exit_code})" if exit_code else ""
+            assert rc == exit_code, f"{name}: `{command}` exited with {rc}{expected}"
         elif kind == "python-c":
             run_python(args[0], f"{name} (python -c)")
         elif kind == "script":
-            _subprocess(args, name, command)
+            run_script(args[0], args[1:], name, command)
         elif kind == "torchrun":
-            _subprocess(["-m", "torch.distributed.run", *args], name, command)
+            run_torchrun(args, name, command)
+        elif kind == "pytest":
+            _subprocess(["-m", "pytest", "-p", "no:cacheprovider", *args], name, command)
         else:
             skipped.append(command)
+            continue
+        if kind == "script" or args[:1] == ["lab"]:
+            _DONE.add(key)
     return skipped
 
 
@@ -284,10 +338,20 @@ def registries():
 
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# The heaviest pages (lab experiments, torchrun) are tested by tests/docs/test_examples_lab.py: a file of its own is
+# a job of its own for pytest-xdist (--dist loadfile), so the two halves run side by side. A page stays whole (its
+# examples share a folder and run in order).
+OWN_FILE_PAGES = {"lab.md", "lab-live.md", "gpu-and-clusters.md"}
+HERE = [ex for ex in ALL if ex.page.name not in OWN_FILE_PAGES]
 
 
-@pytest.mark.parametrize("ex", ALL, ids=[ex.id for ex in ALL])
+@pytest.mark.parametrize("ex", HERE, ids=[ex.id for ex in HERE])
 def test_example(ex: Example, page_dir, registries):
+    check_example(ex)
+
+
+def check_example(ex: Example) -> None:
+    """Run ``ex`` (in the page's folder, which the fixtures entered), or skip it with its reason."""
     if ex.skip:
         pytest.skip(ex.skip)
     if any("{root}/../shared/data" in new for _, new in ex.replacements) and not SHARED_DATA.is_dir():
@@ -301,7 +365,7 @@ def test_example(ex: Example, page_dir, registries):
         run_python(ex.prepared(), ex.id)
         return
     assert runs(ex), f"{ex.id}: nothing in this block runs; add <!-- example: skip REASON --> above it"
-    run_shell(ex.prepared(), ex.id)
+    run_shell(ex.prepared(), ex.id, ex.exit_code)
 
 
 def test_every_block_runs_or_says_why():
@@ -343,12 +407,31 @@ def test_markers_and_a_broken_example(tmp_path, monkeypatch):
         Example(page, 1, "python", "x = 1\n", replacements=[("z", "w")]).prepared()
 
 
-def test_every_skip_kept_here_names_a_block():
-    """An entry of SKIP_ELSEWHERE whose block was rewritten or moved must not silently skip nothing."""
-    for name, start in SKIP_ELSEWHERE:
-        page = ROOT / "docs" / name
-        if page.is_file():
-            assert any(ex.code.lstrip().startswith(start) for ex in examples(page)), (name, start)
+def test_chains_exit_codes_and_scripts(tmp_path, monkeypatch):
+    """``&&`` chains split outside groups; ``exits N`` and an empty replace; a stale script option fails (in-process);
+    a test-suite run does not run unless narrowed to collection, and then a missing test file fails."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- example: exits 2 -->\n<!-- example: replace pip install x && => -->\n"
+        "```bash\npip install x && { [ -d d ] || (apt-get a && apt-get b) || gankit data fetch f; } && gankit sample\n```\n"
+    )
+    (ex,) = examples(page)
+    assert ex.exit_code == 2 and ex.replacements == [("pip install x &&", "")]
+    assert shell_commands(ex.code) == [
+        "pip install x",
+        "'{' '[' -d d ']' '||' '(' apt-get a '&&' apt-get b ')' '||' gankit data fetch f ';' '}'",
+        "gankit sample",
+    ]
+    assert [command_kind(c)[0] for c in shell_commands(ex.prepared())] == ["other", "gankit"]
+    monkeypatch.chdir(tmp_path)
+    assert run_shell(ex.prepared(), ex.id, ex.exit_code) == [shell_commands(ex.code)[1]]  # `gankit sample`: exit 2
+    with pytest.raises(AssertionError, match="exited with 2"):
+        run_shell("gankit sample\n", "stale.sh")
+    with pytest.raises(AssertionError, match="exited with 2"):  # argparse, in this process
+        run_shell("python benchmarks/digit_classifier.py --no-such-option\n", "stale-script.sh")
+    assert run_shell("python -m pytest tests\n", "suite.sh") == ["python -m pytest tests"]
+    with pytest.raises(AssertionError, match="exited with 4"):  # pytest: no such file
+        run_shell(f"python -m pytest -n 0 --collect-only {ROOT}/tests/no_such_test.py\n", "stale-suite.sh")
 
 
 # ---- the API reference ------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import math
 import torch
 from torch.testing import assert_close
 
-from gankit.losses.text import d_matching_aware, g_matching_aware, mismatched
+from gankit.losses.text import auxiliary_class, d_matching_aware, g_matching_aware, mismatched
 
 
 def test_at_zero_logits():
@@ -43,3 +43,12 @@ def test_mismatched_captions_come_from_another_class():
     assert wrong[:, 0].tolist() == [2, 2, 5, 5, 5, 0]  # the next item of another class, cyclically
     same = mismatched(tokens, torch.zeros(6, dtype=torch.long))  # one class only: rolled by one
     assert same[:, 0].tolist() == [1, 2, 3, 4, 5, 0]
+
+
+def test_auxiliary_class_by_hand():
+    assert_close(auxiliary_class(torch.zeros(4, 10), torch.arange(4)), torch.tensor(math.log(10)))  # log K at zero
+    # logits (2, 0, 0): class 0 costs -log(e^2 / (e^2 + 2)) = log(1 + 2 e^-2) = 0.2395447, class 1 costs 2 more;
+    # logits (0, 0, 0) cost log 3 = 1.0986123 for any class
+    c = torch.tensor([[2.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    assert_close(auxiliary_class(c, torch.tensor([0, 1, 2])), torch.tensor((0.2395447 + 2.2395447 + 1.0986123) / 3))
+    assert_close(auxiliary_class(c, torch.tensor([0, 0, 1])), torch.tensor((2 * 0.2395447 + 1.0986123) / 3))

@@ -35,3 +35,12 @@ def test_z_changes_the_output_and_d_sees_the_pair():
     assert not torch.allclose(a, b)
     s_noisy = D(x, a)
     assert s_noisy.shape == (3,) and not torch.allclose(s_noisy, D(torch.zeros_like(x), a))  # the noisy half counts
+
+
+def test_batch_norm_in_d_stands_after_every_convolution_but_the_first():
+    D = SEGANDiscriminator(length=256, widths=(4, 8, 8), batch_norm=True)
+    kinds = [type(m).__name__ for m in D.net]
+    assert kinds == ["Conv1d", "LeakyReLU", "Conv1d", "BatchNorm1d", "LeakyReLU", "Conv1d", "BatchNorm1d",
+                     "LeakyReLU", "Conv1d"]
+    assert D(torch.randn(3, 1, 256), torch.randn(3, 1, 256)).shape == (3,)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in SEGANDiscriminator(256, (4, 8)).modules())

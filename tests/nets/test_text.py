@@ -23,6 +23,34 @@ def test_word_encoder_sums_words_and_ignores_padding():
     assert not torch.allclose(out[0], enc(encode_captions(["a bright coat"]))[0])
 
 
+def test_mean_pooling_divides_by_the_number_of_words():
+    torch.manual_seed(0)
+    enc = WordEncoder(len(VOCAB), 6, 4, pooling="mean")
+    t = encode_captions(["a dark coat", "a dark coat a dark coat"])
+    out = enc(t)
+    assert_close(out[0], torch.nn.functional.leaky_relu(enc.proj(enc.words[t[0, :3]].mean(0)), 0.2))
+    assert_close(out[0], out[1])  # a caption said twice has the same mean
+    with pytest.raises(ValueError, match="unknown pooling 'max'"):
+        WordEncoder(len(VOCAB), 6, 4, pooling="max")
+
+
+@pytest.mark.parametrize("mode", ["projection", "concat"])
+def test_class_head_reads_the_same_features(mode):
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch="dcgan", z_dim=8, g_width=8, d_width=8)
+    _, D = text_gan(cfg, (1, 28, 28), len(VOCAB), word_dim=6, embed_dim=5, d_mode=mode, num_classes=10)
+    D.eval()
+    x, t = torch.randn(3, 1, 28, 28), encode_captions(["a dark coat", "a bag", "a top"])
+    logits, classes = D(x, t, classes=True)
+    assert classes.shape == (3, 10)
+    assert_close(logits, D(x, t))  # the head adds an output, not a change to the matching logit
+    assert_close(classes, D.classify(D.D.features(x).flatten(1)))  # a linear map of D's last features
+    _, plain = text_gan(cfg, (1, 28, 28), len(VOCAB), word_dim=6, embed_dim=5, d_mode=mode)
+    assert plain.classify is None
+    with pytest.raises(ValueError, match="no class head"):
+        plain(x, t, classes=True)
+
+
 def test_midpoints_mix_each_code_with_the_previous_one():
     code = torch.tensor([[0.0, 2.0], [4.0, 6.0], [8.0, 10.0]])
     assert_close(midpoints(code), torch.tensor([[4.0, 6.0], [2.0, 4.0], [6.0, 8.0]]))

@@ -25,6 +25,7 @@ SUBCOMMANDS = [
     "gankit.cli.export",
     "gankit.cli.upscale",
     "gankit.cli.translate",
+    "gankit.cli.enhance",
     "gankit.cli.train_classifier",
     "gankit.cli.lab",
     "gankit.cli.adapt",

@@ -1,26 +1,31 @@
 """``gankit ppgn``: plug-and-play sampling toward a class (Nguyen et al. 2017), or training its denoising
-autoencoder (``--train``); see :mod:`gankit.sampling.ppgn`."""
+autoencoder (``--train``); see :mod:`gankit.sampling.ppgn`. ``--run`` is either a DAE's folder (PPGN-x, chains in
+pixel space) or a trained GAN run (PPGN-h, chains in its generator's latent space)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "ppgn",
         help="plug-and-play Langevin sampling toward a class with a denoising autoencoder (PPGN)",
-        description="Langevin chains x += eps1 (r(x) - x) + eps2 grad log p(class | x) + N(0, eps3^2) with the "
-        "denoising autoencoder r of --run and the shipped Fashion-MNIST classifier: a PNG of the chains (a row per "
-        "chain, a column per recorded step). With --train, train the autoencoder into --run first.",
+        description="Langevin chains toward a class of the shipped Fashion-MNIST classifier: a PNG of the chains "
+        "(a row per chain, a column per recorded step). When --run holds a denoising autoencoder r (dae.safetensors), "
+        "in pixel space: x += eps1 (r(x) - x) + eps2 grad log p(class | x) + N(0, eps3^2) (PPGN-x). When --run is a "
+        "trained GAN run, in its generator's latent space: z += -eps1 z + eps2 grad_z log p(class | G(z)) + "
+        "N(0, eps3^2), the images being G(z) (PPGN-h; better samples). With --train, train the autoencoder into "
+        "--run first.",
     )
-    p.add_argument("--run", required=True, metavar="DIR", help="the DAE's folder (dae.safetensors)")
+    p.add_argument("--run", required=True, metavar="DIR", help="a DAE's folder (dae.safetensors) or a GAN run")
     p.add_argument("--class", dest="cls", metavar="K", help="the class to sample: an index or a name (sneaker)")
     p.add_argument("-n", type=int, default=8, help="number of chains (default 8)")
     p.add_argument("--steps", type=int, help="Langevin steps (default: the run's, else 200)")
     p.add_argument("--eps", metavar="E1,E2,E3", help="step sizes (default: the run's, chosen on validation data)")
     p.add_argument("--columns", type=int, default=9, help="recorded steps per chain in the figure (default 9)")
-    p.add_argument("--from-data", action="store_true", help="start from Fashion-MNIST training images, not noise")
+    p.add_argument("--from-data", action="store_true", help="DAE only: start from training images, not noise")
     p.add_argument("--data-root", metavar="DIR", help="the Fashion-MNIST files' folder (--train, --from-data)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", metavar="FILE.png", help="the chains' figure")
@@ -43,7 +48,6 @@ def _eps(text: str) -> tuple[float, float, float]:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    import gankit
     from gankit.data import load_dataset
     from gankit.errors import UserError
     from gankit.sampling import ppgn
@@ -63,6 +67,15 @@ def run(args: argparse.Namespace) -> int:
         if k is None:
             return 0
     assert k is not None and args.out is not None  # checked above
+    cls = torch.full((args.n,), k, dtype=torch.long)
+    if not (Path(args.run) / ppgn.DAE_FILE).is_file() and (Path(args.run) / "config.yaml").is_file():
+        if args.from_data:
+            raise UserError(f"--from-data: {args.run} is a GAN run; its chains start from z ~ N(0, I)")
+        G, z_dim = ppgn.run_generator(args.run)
+        eps = _eps(args.eps) if args.eps else ppgn.LATENT_DEFAULTS["eps"]
+        steps = args.steps or ppgn.LATENT_DEFAULTS["steps"]
+        final, chains = ppgn.sample_latent_chains(G, clf, cls, z_dim, steps, eps, seed=args.seed, record=args.columns)
+        return _report(args, final, chains, clf, classes, k, steps)
     dae, _, saved = ppgn.load_dae(args.run)
     defaults = {"eps1": 0.6, "eps2": 4.0, "eps3": 0.05}  # benchmarks/ppgn.py's validation choice
     e1, e2, e3 = (float(saved.get(e, d)) for e, d in defaults.items())
@@ -72,8 +85,13 @@ def run(args: argparse.Namespace) -> int:
     if args.from_data:
         train = load_dataset("fashion-mnist", root=args.data_root).x
         x0 = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed))[: args.n]]
-    cls = torch.full((args.n,), k, dtype=torch.long)
     final, chains = ppgn.sample_chains(dae, clf, cls, steps, eps, x0=x0, seed=args.seed, record=args.columns)
+    return _report(args, final, chains, clf, classes, k, steps)
+
+
+def _report(args: argparse.Namespace, final, chains, clf, classes: list[str], k: int, steps: int) -> int:
+    import gankit
+
     out = gankit.save_samples(chains.flatten(0, 1), args.out, nrow=chains.shape[1])
     hit = float((clf(final).argmax(1) == k).float().mean())
     print(f"wrote {args.n} chains of {steps} steps toward {classes[k]} to {out} (classifier agrees on {hit:.0%})")

@@ -78,6 +78,7 @@ from gankit.data import fashion_mnist, mnist, moving, photos, toy  # noqa: E402,
 from gankit.data import paired  # noqa: E402,F401  (image-to-image pairs)
 from gankit.data import boxes, captions  # noqa: E402,F401  (garments in boxes; captioned Fashion-MNIST)
 from gankit.data import audio  # noqa: E402  (WAV clips: fsdd, folders of WAV files)
+from gankit.data import noisy_speech  # noqa: E402,F401  (noisy/clean speech pairs for SEGAN)
 from gankit.data.folder import load_folder  # noqa: E402
 
 __all__ = [

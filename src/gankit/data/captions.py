@@ -77,6 +77,12 @@ HELD_OUT_TEMPLATES = (
 # One (brightness, size) pair per class whose captions naming both never reach training: the four extreme
 # pairs in turn, so each pair is held out for some classes and seen in training for the others.
 HELD_OUT_COMBOS = {k: ((DARK, HIGH)[k % 2], (DARK, HIGH)[(k // 2) % 2]) for k in range(len(CLASS_WORDS))}
+# Validation, carved from the training grammar for choosing settings (never the held-out test captions above):
+# three training phrasings and per class one more (brightness, size) pair (the held-out pair with the other
+# brightness) that the tuning split (``data.name=fashion-mnist-captions-tuning``) leaves out of its training captions.
+VALIDATION_TEMPLATES = ("a {s} {b} {c}", "a {c} that is {s}", "a picture of a {b} {c}")
+VALIDATION_COMBOS = {k: ((HIGH, DARK)[k % 2], (DARK, HIGH)[(k // 2) % 2]) for k in range(len(CLASS_WORDS))}
+TUNING_TEMPLATES = tuple(t for t in TRAIN_TEMPLATES if t not in VALIDATION_TEMPLATES)
 
 MAX_LEN = 16  # tokens of a caption; the grammar's longest has 8
 CAPTIONS_PER_IMAGE = 5  # Reed et al. have ten human captions per image; a step draws one of them per image
@@ -244,7 +250,9 @@ def _levels(split: str, root: str | None) -> torch.Tensor:
 def draw_captions(y: torch.Tensor, levels: torch.Tensor, per_item: int, seed: int, split: str = "train") -> list:
     """``per_item`` captions for each item, drawn uniformly (with replacement) from those its class and levels
     allow: the training templates without the held-out combinations for ``split="train"``, the held-out
-    templates (every combination) for ``split="test"``. Deterministic in ``seed``: a list of lists of strings."""
+    templates (every combination) for ``split="test"``, the training templates less the validation ones, without
+    the held-out and validation combinations, for ``split="tuning"`` (:func:`validation_captions` are the rest).
+    Deterministic in ``seed``: a list of lists of strings."""
     rng = np.random.default_rng(seed)
     out: list[list[str]] = [[] for _ in range(len(y))]
     groups: dict[tuple[int, ...], list[int]] = {}
@@ -253,12 +261,52 @@ def draw_captions(y: torch.Tensor, levels: torch.Tensor, per_item: int, seed: in
     for (k, b, s), items in sorted(groups.items()):  # sorted: the draws do not depend on the data's order
         if split == "train":
             pool = captions_for(k, b, s, TRAIN_TEMPLATES, both=HELD_OUT_COMBOS[k] != (b, s))
+        elif split == "tuning":
+            both = (b, s) not in (HELD_OUT_COMBOS[k], VALIDATION_COMBOS[k])
+            pool = captions_for(k, b, s, TUNING_TEMPLATES, both=both)
         else:
             pool = captions_for(k, b, s, HELD_OUT_TEMPLATES)
         picks = rng.integers(len(pool), size=(len(items), per_item))
         for i, row in zip(items, picks):
             out[i] = [pool[j] for j in row]
     return out
+
+
+def training_captions(tuning: bool = False) -> set[str]:
+    """Every caption the training grammar can give a training image (``tuning``: the tuning split's grammar)."""
+    out: set[str] = set()
+    for k, b, s in itertools.product(range(len(CLASS_WORDS)), range(3), range(3)):
+        if tuning:
+            both = (b, s) not in (HELD_OUT_COMBOS[k], VALIDATION_COMBOS[k])
+            out |= set(captions_for(k, b, s, TUNING_TEMPLATES, both=both))
+        else:
+            out |= set(captions_for(k, b, s, TRAIN_TEMPLATES, both=HELD_OUT_COMBOS[k] != (b, s)))
+    return out
+
+
+def validation_captions() -> list[tuple[str, int, int, int]]:
+    """The validation captions, sorted, with the (class, brightness level, size level) each names: the training
+    grammar's captions that the tuning split never shows (:data:`VALIDATION_TEMPLATES`, and the phrasings naming
+    both attributes of a :data:`VALIDATION_COMBOS` pair). Settings are chosen on these, with runs trained on
+    ``data.name=fashion-mnist-captions-tuning``; the held-out test captions stay untouched."""
+    out = []
+    for c in sorted(training_captions() - training_captions(tuning=True)):
+        k, b, s = describe(c)
+        assert k is not None
+        out.append((c, k, b, s))
+    return out
+
+
+def _captioned(split: str, root: str | None, img_size: int | None, channels: int | None, grammar: str) -> TensorData:
+    from gankit.data.fashion_mnist import fashion_mnist
+
+    base = fashion_mnist(split, root)
+    assert base.y is not None
+    levels, tokens = _levels(split, root), _token_table(split, root, grammar)
+    x = fit_images(base.x, img_size, channels)
+    extra = {"caption": tokens, "levels": levels}
+    name = "fashion-mnist-captions" + ("-tuning" if grammar == "tuning" else "")
+    return TensorData(x=x, y=base.y, classes=base.classes, name=name, extra=extra)
 
 
 @register("fashion-mnist-captions")
@@ -268,22 +316,24 @@ def fashion_mnist_captions(
     """Fashion-MNIST with :data:`CAPTIONS_PER_IMAGE` captions per image as token ids (``caption``: N x P x
     MAX_LEN) and the levels they were drawn from (``levels``: N x 2, brightness and size). The training split
     uses the training grammar, ``split=test`` the held-out phrasings. Attributes are measured at 28 x 28."""
-    from gankit.data.fashion_mnist import fashion_mnist
-
-    base = fashion_mnist(split, root)
-    assert base.y is not None
-    levels, tokens = _levels(split, root), _token_table(split, root)
-    x = fit_images(base.x, img_size, channels)
-    extra = {"caption": tokens, "levels": levels}
-    return TensorData(x=x, y=base.y, classes=base.classes, name="fashion-mnist-captions", extra=extra)
+    return _captioned(split, root, img_size, channels, "train" if split == "train" else "test")
 
 
-@functools.lru_cache(maxsize=2)
-def _token_table(split: str, root: str | None) -> torch.Tensor:
+@register("fashion-mnist-captions-tuning")
+def fashion_mnist_captions_tuning(
+    split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None
+) -> TensorData:
+    """The same images with the tuning grammar (:func:`validation_captions` carved out of the training one), for
+    the runs that choose settings; ``split=test`` as in ``fashion-mnist-captions``."""
+    return _captioned(split, root, img_size, channels, "tuning" if split == "train" else "test")
+
+
+@functools.lru_cache(maxsize=3)
+def _token_table(split: str, root: str | None, grammar: str) -> torch.Tensor:
     # Cached: tokenising 300,000 captions takes seconds, and a test process loads the split several times.
     y = _measured(split, root)[0]
     seed = 0 if split == "train" else 1
-    captions = draw_captions(y, _levels(split, root), CAPTIONS_PER_IMAGE, seed=seed, split=split)
+    captions = draw_captions(y, _levels(split, root), CAPTIONS_PER_IMAGE, seed=seed, split=grammar)
     distinct = sorted({c for row in captions for c in row})
     table = encode_captions(distinct)
     index = {c: i for i, c in enumerate(distinct)}

@@ -10,6 +10,11 @@ so D learns to reject a real image under the wrong text as well as a fake under 
 means "real and matching". G ascends L_G = log s_f (the non-saturating form), and with GAN-INT (sec. 4.3) also
 log D(G(z, t_int), t_int) on interpolated sentence codes t_int = beta t_1 + (1 - beta) t_2.
 With D(x) = sigmoid(l): -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).
+
+:func:`auxiliary_class` is the auxiliary classification term of AC-GAN (Odena et al. 2017, "Conditional Image
+Synthesis with Auxiliary Classifier GANs", eq. 3) as TAC-GAN adds it to a text-conditional GAN (Dash et al.
+2017, "TAC-GAN: Text Conditioned Auxiliary Classifier GAN"): a head on D's features names the class of the image,
+trained on real images, and G is also asked for images that head puts in the captioned class.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ def d_matching_aware(real_right: torch.Tensor, real_wrong: torch.Tensor, fake_ri
 def g_matching_aware(fake_right: torch.Tensor) -> torch.Tensor:
     """-L_G = E[softplus(-l_f)] = -E[log D(G(z, t), t)] (non-saturating); log 2 at all-zero logits."""
     return F.softplus(-fake_right).mean()
+
+
+def auxiliary_class(class_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """-E[log softmax(c)_y] (cross-entropy of D's class head, logits c: N x K, against classes y); log K at zero
+    logits. D minimises it on real images, G on its own images with the captions' classes (AC-GAN's L_C)."""
+    return F.cross_entropy(class_logits, y)
 
 
 def mismatched(tokens: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -28,5 +28,6 @@ from gankit.methods import cgan, dann, gan, nextframe, ssgan, superres, vae  # n
 from gankit.methods import cyclegan, pix2pix  # noqa: E402,F401  (image-to-image translation)
 from gankit.methods import pixelcnn  # noqa: E402,F401  (a fully visible belief net)
 from gankit.methods import gancls, gawwn  # noqa: E402,F401  (text to image; what and where, Reed et al. 2016)
+from gankit.methods import segan  # noqa: E402,F401  (speech enhancement, Pascual et al. 2017)
 
 __all__ = ["METHODS", "Generator", "Method", "build_method", "is_generator", "register_method"]

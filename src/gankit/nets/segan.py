@@ -1,13 +1,14 @@
 """SEGAN's networks (Pascual, Bonafonte & Serra 2017, "SEGAN: Speech Enhancement Generative Adversarial
 Network", section 4): a fully convolutional encoder-decoder G that maps a noisy waveform to a clean one, and a D
-that judges (noisy, clean or enhanced) pairs. The method around them (L1 + LSGAN, noisy mixtures) is not built yet.
+that judges (noisy, clean or enhanced) pairs. The method around them (L1 + LSGAN) is :mod:`gankit.methods.segan`.
 
 * G: 11 strided 1-D convolutions (kernel 31, stride 2, PReLU) take 16384 x 1 to 8 x 1024; a latent z of the same
   shape is stacked on the code; the decoder mirrors the encoder with transposed convolutions, each layer's input
   concatenated with the encoder's output of the same length (skip connections: the fine time structure of the
   input reaches the output without squeezing through the code), tanh at the end.
 * D: the encoder's layout on two channels (noisy and clean, or noisy and enhanced), LeakyReLU 0.3 (the paper
-  also uses virtual batch norm, left out here), a 1 x 1 convolution to one channel, then a dense layer to a score.
+  also uses virtual batch norm; ``batch_norm`` puts plain batch norm in its place), a 1 x 1 convolution to one
+  channel, then a dense layer to a score.
 
 ``widths`` is the encoder's channels (the paper's 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 1024); shorter lists
 make smaller nets for tests and quick runs.
@@ -63,14 +64,19 @@ class SEGANGenerator(nn.Module):
 
 
 class SEGANDiscriminator(nn.Module):
-    """(noisy, other) pair, B x 2 x T -> one score per item."""
+    """(noisy, other) pair, B x 2 x T -> one score per item.
 
-    def __init__(self, length: int = 16384, widths: tuple[int, ...] = PAPER_WIDTHS):
+    ``batch_norm``: batch normalisation after every convolution but the first, standing in for the paper's virtual
+    batch norm (without any normalisation D's outputs start far from the LSGAN targets and it can settle on a
+    constant)."""
+
+    def __init__(self, length: int = 16384, widths: tuple[int, ...] = PAPER_WIDTHS, batch_norm: bool = False):
         super().__init__()
         chans = (2, *widths)
         layers: list[nn.Module] = []
-        for a, b in zip(chans[:-1], chans[1:]):
-            layers += [_down(a, b), nn.LeakyReLU(0.3)]
+        for i, (a, b) in enumerate(zip(chans[:-1], chans[1:])):
+            norm = [nn.BatchNorm1d(b)] if batch_norm and i > 0 else []
+            layers += [_down(a, b), *norm, nn.LeakyReLU(0.3)]
         self.net = nn.Sequential(*layers, nn.Conv1d(widths[-1], 1, 1))  # [B, 1, T / 2^k]
         self.fc = nn.Linear(length // 2 ** len(widths), 1)
 

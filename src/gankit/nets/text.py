@@ -22,7 +22,9 @@ its label embedding (:mod:`gankit.nets.conditional`):
 - G(z, t) = G'(concat(z, phi_G(t))), G' any registered generator built for a latent of z_dim + embed_dim;
 - D(x, t) in one of two forms: ``concat``, Reed et al.'s (sec. 4.1): phi_D(t) replicated over D's last
   feature map, concatenated as channels, a 1x1 convolution with leaky ReLU, then a linear map to the logit;
-  or ``projection`` (Miyato & Koyama 2018, eq. 3): logit = psi(h) + <W phi_D(t), h>, h = D's last features.
+  or ``projection`` (Miyato & Koyama 2018, eq. 3): logit = psi(h) + <W phi_D(t), h>, h = D's last features;
+  optionally with a class head on h (AC-GAN, Odena et al. 2017; TAC-GAN, Dash et al. 2017):
+  ``D(x, t, classes=True)`` returns (logit, class logits).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from gankit.nets import ARCHS
 from gankit.nets.conditional import _feature_dim, _phi, _psi, feature_split
 
 D_MODES = ("concat", "projection")
+POOLINGS = ("sum", "mean")
 GLOVE_DIM = 50
 
 
@@ -50,11 +53,16 @@ class WordEncoder(nn.Module):
         out_dim: size of the sentence code.
         vectors: fixed word vectors (vocab_size x word_dim) to use instead of trainable ones (GloVe); they are
             a buffer, saved with the weights, so a trained run samples without the package that gave them.
+        pooling: ``sum`` over the caption's words, or ``mean`` (the sum over the number of words).
     """
 
-    def __init__(self, vocab_size: int, word_dim: int, out_dim: int, vectors: torch.Tensor | None = None):
+    def __init__(
+        self, vocab_size: int, word_dim: int, out_dim: int, vectors: torch.Tensor | None = None, pooling: str = "sum"
+    ):
         super().__init__()
-        self.frozen = vectors is not None
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling '{pooling}' (known: {', '.join(POOLINGS)})")
+        self.frozen, self.pooling = vectors is not None, pooling
         if vectors is None:
             self.words = nn.Parameter(torch.randn(vocab_size, word_dim))  # N(0, 1), as nn.Embedding
         else:
@@ -63,8 +71,10 @@ class WordEncoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         mask = (tokens > 0).unsqueeze(-1).float()  # [N, L, 1]
-        vectors = F.embedding(tokens, self.words) * mask  # [N, L, word_dim]; padding contributes nothing
-        return F.leaky_relu(self.proj(vectors.sum(1)), 0.2)  # [N, out_dim]
+        pooled = (F.embedding(tokens, self.words) * mask).sum(1)  # [N, word_dim]; padding contributes nothing
+        if self.pooling == "mean":
+            pooled = pooled / mask.sum(1).clamp(min=1)
+        return F.leaky_relu(self.proj(pooled), 0.2)  # [N, out_dim]
 
 
 def glove_vectors(words: tuple[str, ...]) -> torch.Tensor:
@@ -148,9 +158,13 @@ class TextGenerator(nn.Module):
 class TextDiscriminator(nn.Module):
     """(x, tokens) -> logits [N]: D' (a registered D) split into features h = phi(x) and head psi, the caption's
     code joined at h (``concat``, Reed et al.) or projected onto it (``projection``, Miyato & Koyama).
-    :meth:`from_code` takes the sentence code itself."""
+    :meth:`from_code` takes the sentence code itself. ``num_classes`` > 0 adds a linear class head on h
+    (:func:`gankit.losses.text.auxiliary_class`)."""
 
-    def __init__(self, D: nn.Module, encoder: WordEncoder, in_shape: tuple[int, ...], mode: str = "projection"):
+    def __init__(
+        self, D: nn.Module, encoder: WordEncoder, in_shape: tuple[int, ...], mode: str = "projection",
+        num_classes: int = 0,
+    ):
         super().__init__()
         split = feature_split(D)
         if split is None:
@@ -164,6 +178,8 @@ class TextDiscriminator(nn.Module):
         with torch.no_grad():
             h = _phi(D, split, torch.zeros(1, *in_shape))
         D.train(was_training)
+        # Only built when asked for: a head without gradients would trip DDP's unused-parameter check.
+        self.classify = nn.Linear(_feature_dim(D, split, in_shape), num_classes) if num_classes > 0 else None
         if mode == "projection":
             self.embed = nn.Linear(code_dim, _feature_dim(D, split, in_shape), bias=False)
         elif h.dim() == 4:  # Reed et al.: replicate the code spatially, 1x1 conv over [h, code], then the logit
@@ -175,31 +191,38 @@ class TextDiscriminator(nn.Module):
             c = h.shape[1]
             self.joint = nn.Sequential(nn.Linear(c + code_dim, c), nn.LeakyReLU(0.2), nn.Linear(c, 1))
 
-    def from_code(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    def from_code(self, x: torch.Tensor, code: torch.Tensor, classes: bool = False):
+        """Logits [N]; with ``classes``, (logits, class logits [N, K]) from the same features."""
         h = _phi(self.D, self.split, x)  # DCGAN: [N, C, b, b]; MLP, ResNet: [N, F]
         if self.mode == "projection":
-            return _psi(self.D, self.split, h) + (self.embed(code) * h.flatten(1)).sum(1)  # [N]
-        if h.dim() == 4:
-            code = code[:, :, None, None].expand(-1, -1, *h.shape[2:])  # [N, E, b, b]
-        return self.joint(torch.cat([h, code], dim=1)).view(-1)  # [N]
+            logit = _psi(self.D, self.split, h) + (self.embed(code) * h.flatten(1)).sum(1)  # [N]
+        else:
+            joint = code[:, :, None, None].expand(-1, -1, *h.shape[2:]) if h.dim() == 4 else code  # [N, E, b, b]
+            logit = self.joint(torch.cat([h, joint], dim=1)).view(-1)  # [N]
+        if not classes:
+            return logit
+        if self.classify is None:
+            raise ValueError("this discriminator has no class head (num_classes=0)")
+        return logit, self.classify(h.flatten(1))  # [N], [N, K]
 
-    def forward(self, x: torch.Tensor, tokens: torch.Tensor, interpolate: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, tokens: torch.Tensor, interpolate: bool = False, classes: bool = False):
         code = self.encoder(tokens)
-        return self.from_code(x, midpoints(code) if interpolate else code)
+        return self.from_code(x, midpoints(code) if interpolate else code, classes)
 
 
 def text_gan(
     cfg, data_shape: tuple[int, ...], vocab_size: int, word_dim: int, embed_dim: int, d_mode: str,
-    vectors: torch.Tensor | None = None, augment: bool = False,
+    vectors: torch.Tensor | None = None, augment: bool = False, num_classes: int = 0, pooling: str = "sum",
 ) -> tuple[TextGenerator, TextDiscriminator]:
     """G(z, t) and D(x, t) around the G and D that ``cfg.arch``'s builder (a ModelConfig) makes, each with its
     own encoder (``vectors``: fixed word vectors for both, GloVe; else trainable ones of ``word_dim``);
-    ``augment``: G's conditioning augmentation (:class:`TextGenerator`)."""
+    ``augment``: G's conditioning augmentation (:class:`TextGenerator`); ``num_classes``: D's class head;
+    ``pooling``: the encoders' (:class:`WordEncoder`)."""
     shape = tuple(data_shape)
     g_cfg = copy.copy(cfg)
     g_cfg.z_dim = cfg.z_dim + embed_dim
     G, _ = ARCHS[cfg.arch](g_cfg, shape)
     _, D = ARCHS[cfg.arch](cfg, shape)
     dim = word_dim if vectors is None else vectors.shape[1]
-    encoders = [WordEncoder(vocab_size, dim, embed_dim, vectors) for _ in range(2)]
-    return TextGenerator(G, encoders[0], augment), TextDiscriminator(D, encoders[1], shape, d_mode)
+    encoders = [WordEncoder(vocab_size, dim, embed_dim, vectors, pooling) for _ in range(2)]
+    return TextGenerator(G, encoders[0], augment), TextDiscriminator(D, encoders[1], shape, d_mode, num_classes)

@@ -13,6 +13,17 @@ in pixel space on 28 x 28 images with a small convolutional DAE, and the class t
 classifier (:mod:`gankit.nets.classifier`). As in PPGN, the DAE may be trained with an adversarial term beside
 the reconstruction loss (``adv_weight``; 0 turns it off) so that r(x) lands on sharper images.
 
+That pixel-space chain (PPGN-x in the paper's terms) fools the classifier more than it draws garments: its final
+states are grey, striped images that the classifier assigns to the class but its own DAE's reconstruction does not
+(``benchmarks/ppgn.py`` measures it). PPGN's remedy (its PPGN-h and joint variants) is to run the chain in the code
+space h of a generator G and read the image as G(h): the class gradient then flows through G and can only move
+along images G can draw. :func:`sample_latent_chains` does this with a trained GAN's generator, whose latent z has
+a known prior N(0, I): the ideal DAE of that prior gives r(z) - z proportional to grad log p(z) = -z, so the step is
+
+    z_{t+1} = z_t - eps1 * z_t + eps2 * grad_z log p(y = c | G(z_t)) + N(0, eps3^2)
+
+and a chain's sample is G(z_T) (the last step's mean, no noise in pixel space).
+
 A trained DAE lives in a run-like folder: ``dae.safetensors`` with its settings in the file's metadata
 (:func:`save_dae`, :func:`load_dae`).
 """
@@ -23,6 +34,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +43,8 @@ from torch import nn
 from gankit.errors import UserError
 
 DAE_FILE = "dae.safetensors"
+# PPGN-h's step sizes and steps for a DCGAN on Fashion-MNIST: benchmarks/ppgn.py's choice on validation images
+LATENT_DEFAULTS: dict = {"eps": (0.005, 0.1, 0.1), "steps": 200}
 
 
 class DAE(nn.Module):
@@ -141,7 +155,10 @@ def load_dae(run_dir: str | Path) -> tuple[DAE, DAEConfig, dict]:
 
     path = Path(run_dir) / DAE_FILE
     if not path.is_file():
-        raise UserError(f"{path}: no denoising autoencoder here (train one with gankit ppgn --train --run {run_dir})")
+        raise UserError(
+            f"{path}: no denoising autoencoder here (train one with gankit ppgn --train --run {run_dir}, "
+            "or name a GAN run)"
+        )
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = dict(f.metadata() or {})
@@ -154,9 +171,12 @@ def load_dae(run_dir: str | Path) -> tuple[DAE, DAEConfig, dict]:
     return dae.eval(), cfg, json.loads(meta.get("ppgn", "{}"))
 
 
-def class_log_prob_grad(classifier: nn.Module, x: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
+def class_log_prob_grad(
+    classifier: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, cls: torch.Tensor
+) -> torch.Tensor:
     """grad_x log p(y = cls | x) = grad_x log softmax(classifier(x))[cls], per image (the sum's gradient:
-    each image's log-probability depends on that image alone)."""
+    each image's log-probability depends on that image alone). ``classifier`` may be a composition such as
+    ``lambda z: clf(G(z))`` (the gradient is then in z)."""
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         logp = classifier(x).log_softmax(1).gather(1, cls[:, None]).sum()
@@ -211,6 +231,75 @@ def sample_chains(
         if t in keep:
             frames.append(x)
     return x, (torch.stack(frames, 1) if frames else torch.empty(0))
+
+
+def latent_langevin_step(
+    G: Callable[[torch.Tensor], torch.Tensor],
+    classifier: nn.Module,
+    z: torch.Tensor,
+    cls: torch.Tensor,
+    eps1: float,
+    eps2: float,
+    eps3: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """One PPGN-h step in G's latent space: z - eps1 z + eps2 grad_z log p(y=cls | G(z)) + N(0, eps3^2).
+
+    -z is the score of the prior N(0, I), what an ideal DAE of that prior estimates (up to the factor folded into
+    eps1); the class gradient flows through G. eps3 = sqrt(2 eps1) would leave N(0, I) invariant without the class
+    term (Langevin dynamics with step 2 eps1)."""
+    cond = class_log_prob_grad(lambda h: classifier(G(h)), z, cls) if eps2 else torch.zeros_like(z)
+    noise = torch.randn(z.shape, generator=generator, dtype=z.dtype) if eps3 else torch.zeros_like(z)
+    return z - eps1 * z + eps2 * cond + eps3 * noise
+
+
+def sample_latent_chains(
+    G: Callable[[torch.Tensor], torch.Tensor],
+    classifier: nn.Module,
+    cls: torch.Tensor,
+    z_dim: int,
+    steps: int,
+    eps: tuple[float, float, float],
+    z0: torch.Tensor | None = None,
+    seed: int = 0,
+    record: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run one chain per entry of ``cls`` in G's latent space from ``z0`` (default: z ~ N(0, I), a GAN sample).
+
+    Args:
+        G: z (N x z_dim) -> images, differentiable in z (e.g. a GAN run's ``decode``).
+
+    Returns:
+        (final images G(z_T), the images G(z_t) at ``record`` evenly spaced steps, N x record x C x H x W, the first
+        column being G(z_0); an empty tensor when ``record`` is 0).
+    """
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn((len(cls), z_dim), generator=g) if z0 is None else z0.clone()
+    keep = set(round(i * steps / (record - 1)) for i in range(record)) if record > 1 else set()
+    frames = []
+    for t in range(steps + 1):
+        if t in keep:
+            with torch.no_grad():
+                frames.append(G(z))
+        if t < steps:
+            z = latent_langevin_step(G, classifier, z, cls, *eps, generator=g)
+    with torch.no_grad():
+        x = G(z)
+    return x, (torch.stack(frames, 1) if frames else torch.empty(0))
+
+
+def run_generator(run_dir: str | Path) -> tuple[Callable[[torch.Tensor], torch.Tensor], int]:
+    """(G, z_dim) of a trained generator run (its ``decode``, weights frozen) for :func:`sample_latent_chains`;
+    a :class:`UserError` for a run without a generator or one not differentiable in z (``pixelcnn``)."""
+    from gankit.train.restore import load_generator
+
+    method, cfg = load_generator(run_dir)
+    if cfg.method == "pixelcnn":
+        raise UserError(f"{run_dir}: a pixelcnn run samples pixel by pixel, not differentiably in z (use a GAN run)")
+    for module in method.modules.values():
+        for p in module.parameters():
+            p.requires_grad_(False)  # gradients flow to z only
+    return method.decode, method.z_dim
 
 
 def shipped_classifier(name: str = "fashion-mnist-classifier") -> tuple[nn.Module, list[str]]:
