@@ -72,6 +72,38 @@ def l1(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (output - target).abs().mean()
 
 
+def l1_adversarial_step(m: Any, x: torch.Tensor, y: torch.Tensor, d_scale: float = 1.0) -> dict[str, torch.Tensor]:
+    """One step of a conditional GAN with an L1 term (pix2pix; SEGAN): D on real pairs (x, y) against (x, G(x)),
+    then G on ``l1_weight * L1(G(x), y) + adv_weight * L_adv``. Without a ``D`` (``adv_weight`` 0) only the L1 term.
+
+    ``m`` holds ``G_train``, ``opt_G``, ``loss`` (a pair loss), ``cfg.l1_weight``, ``cfg.adv_weight`` and, with an
+    adversarial term, ``D``, ``D_train`` and ``opt_D``. Returns ``l1`` and, with D, ``d_loss`` and ``g_adv``.
+    """
+    stats: dict[str, torch.Tensor] = {}
+    if hasattr(m, "D"):
+        with torch.no_grad():
+            fake = m.G_train(x)
+        # Real and fake pass through D separately, so batch norm never mixes their statistics.
+        loss_D = d_scale * m.loss.d(m.D_train(x, y), m.D_train(x, fake))
+        m.opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        m.opt_D.step()
+        stats["d_loss"] = loss_D.detach()
+    out = m.G_train(x)
+    rec = l1(out, y)
+    loss_G = m.cfg.l1_weight * rec
+    if hasattr(m, "D"):
+        m.D.requires_grad_(False)  # D is fixed in G's step
+        adv = m.loss.g(m.D_train(x, out), None)
+        m.D.requires_grad_(True)
+        loss_G = loss_G + m.cfg.adv_weight * adv
+        stats["g_adv"] = adv.detach()
+    m.opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    m.opt_G.step()
+    return {"l1": rec.detach(), **stats}
+
+
 class Pix2Pix:
     """G (U-Net) and, unless ``adv_weight`` is 0, D (PatchGAN) with their Adam optimizers."""
 
@@ -135,31 +167,11 @@ class Pix2Pix:
     def step(self) -> dict[str, torch.Tensor]:
         batch = next(self.batches)
         a, b = batch["a"], batch["x"]  # in the run's direction already (setup swapped them)
-        stats: dict[str, torch.Tensor] = {}
-        if hasattr(self, "D"):
-            with torch.no_grad():
-                fake = self.G_train(a)
-            # Real and fake pass through D separately, so batch norm never mixes their statistics.
-            loss_D = 0.5 * self.loss.d(self.D_train(a, b), self.D_train(a, fake))
-            self.opt_D.zero_grad(set_to_none=True)
-            loss_D.backward()
-            self.opt_D.step()
-            stats["d_loss"] = loss_D.detach()
-        out = self.G_train(a)
-        rec = l1(out, b)
-        loss_G = self.cfg.l1_weight * rec
-        if hasattr(self, "D"):
-            self.D.requires_grad_(False)  # D is fixed in G's step
-            adv = self.loss.g(self.D_train(a, out), None)
-            self.D.requires_grad_(True)
-            loss_G = loss_G + self.cfg.adv_weight * adv
-            stats["g_adv"] = adv.detach()
-        self.opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        self.opt_G.step()
+        # pix2pix halves D's objective, slowing D relative to G (Isola et al. 2017, sec. 3.3).
+        stats = l1_adversarial_step(self, a, b, d_scale=0.5)
         for s in self.schedulers.values():
             s.step()
-        return {"l1": rec.detach(), **stats}
+        return stats
 
     @torch.no_grad()
     def translate(self, a: torch.Tensor, direction: str | None = None) -> torch.Tensor:

@@ -33,6 +33,8 @@ from gankit.config import Section
 from gankit.data import DataSpec, load_dataset
 from gankit.errors import UserError
 from gankit.losses import LOSSES
+# SEGAN's L1 term (eq. 5, ``reduce_mean`` in the authors' code) and step are pix2pix's.
+from gankit.methods.pix2pix import l1, l1_adversarial_step
 from gankit.methods.registry import register_method
 from gankit.metrics.audio_quality import segmental_snr
 from gankit.metrics.scoring import register_direction
@@ -70,10 +72,6 @@ class SEGANConfig(Section):
             raise ValueError(f"{list(v)}: channel widths must be a non-empty list of positive integers")
         return v
 
-
-def l1(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean absolute error per sample, SEGAN's L1 term (eq. 5, ``reduce_mean`` in the authors' code)."""
-    return (output - target).abs().mean()
 
 
 def random_windows(clips: torch.Tensor, length: int, *others: torch.Tensor) -> list[torch.Tensor]:
@@ -132,29 +130,8 @@ class SEGAN:
     def step(self) -> dict[str, torch.Tensor]:
         batch = next(self.batches)
         clean, noisy = random_windows(batch["x"], self.cfg.crop, batch["noisy"])
-        stats: dict[str, torch.Tensor] = {}
-        if hasattr(self, "D"):
-            with torch.no_grad():
-                fake = self.G_train(noisy)
-            # Real and fake pairs pass through D separately (the authors' code does the same).
-            loss_D = self.loss.d(self.D_train(noisy, clean), self.D_train(noisy, fake))
-            self.opt_D.zero_grad(set_to_none=True)
-            loss_D.backward()
-            self.opt_D.step()
-            stats["d_loss"] = loss_D.detach()
-        out = self.G_train(noisy)
-        rec = l1(out, clean)
-        loss_G = self.cfg.l1_weight * rec
-        if hasattr(self, "D"):
-            self.D.requires_grad_(False)  # D is fixed in G's step
-            adv = self.loss.g(self.D_train(noisy, out), None)
-            self.D.requires_grad_(True)
-            loss_G = loss_G + self.cfg.adv_weight * adv
-            stats["g_adv"] = adv.detach()
-        self.opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        self.opt_G.step()
-        return {"l1": rec.detach(), **stats}
+        # Real and fake pairs pass through D separately, as in the authors' code.
+        return l1_adversarial_step(self, noisy, clean)
 
     @torch.no_grad()
     def enhance(self, noisy: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
