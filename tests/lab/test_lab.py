@@ -13,7 +13,7 @@ from gankit.lab.jsd import jsd_quadrature
 
 HEADLINE = {"optimal-d": "max_gap", "jsd": "relative_error", "saturation": "ratio", "collapse": "modes", "gmm-vs-gan": "modes",
             "k-steps": "d_gap", "bn-leak": "batchnorm_batch_acc", "d-too-strong": "min_ratio",
-            "blurry-mean": "adversarial_near_mode"}
+            "blurry-mean": "adversarial_near_mode", "taxonomy": "best"}
 
 
 # What docs/lab.md promises, at the bounds the --quick settings reach (seed fixed; measured: optimal-d max_gap

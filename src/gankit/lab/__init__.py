@@ -13,6 +13,7 @@ figures, and returns the result dict. The experiments (``gankit lab NAME``):
 - ``d-too-strong`` a D that wins early: the gradient reaching G under each remedy of the slide -> ``min_ratio``
 - ``blurry-mean`` bimodal p(y|x): L2 predicts the mean between the modes, an adversarial loss a mode
                   -> ``adversarial_near_mode``
+- ``taxonomy``   PixelCNN, VAE, GMM and GAN side by side: test likelihoods, FID, precision/recall, samples/s -> ``best``
 
 Adding an experiment: a module with ``run(out: Path, quick: bool) -> dict`` decorated with
 ``@register_experiment("name", headline=[keys])``.
@@ -39,6 +40,7 @@ EXPERIMENT_MODULES = (
     "bn_leak",
     "d_too_strong",
     "blurry_mean",
+    "taxonomy",
 )
 
 

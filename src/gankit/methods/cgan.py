@@ -46,6 +46,7 @@ from gankit.metrics.conditional import conditional_scores
 from gankit.metrics.scoring import LATENT_SEED, GeneratorScorer
 from gankit.nets import unwrap
 from gankit.nets.conditional import conditional_discriminator, conditional_generator
+from gankit.nets.modes import eval_mode
 from gankit.previews import Preview, samples_preview
 
 PREVIEW_PER_CLASS = 10  # samples in each row of the preview grid
@@ -301,12 +302,8 @@ class CGAN:
         """G(z, y), differentiable in z (inversion, inpainting): the sampling G in eval mode; ``cond``: class
         indices (see :meth:`labels`)."""
         G = self.tricks.G_ema if self.tricks.G_ema is not None else self.G  # the EMA of G when it is kept
-        was_training = G.training
-        G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
-        try:
+        with eval_mode(G):  # batch norm uses running statistics: a sample does not depend on its batch
             return G(z.to(self.device), self.labels(len(z), cond))
-        finally:
-            G.train(was_training)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

@@ -30,6 +30,7 @@ from gankit.methods.remedies import build_gan_nets, unrolled_g_step
 from gankit.methods.schedule import build_schedulers
 from gankit.methods.tricks import NO_TRICKS, Tricks
 from gankit.metrics.scoring import GeneratorScorer
+from gankit.nets.modes import eval_mode
 from gankit.previews import Preview, samples_preview
 
 
@@ -209,12 +210,8 @@ class GAN:
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """G(z), differentiable in z (inversion, inpainting): the sampling G in eval mode."""
         G = self.tricks.G_ema if self.tricks.G_ema is not None else self.G  # the EMA of G when it is kept
-        was_training = G.training
-        G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
-        try:
+        with eval_mode(G):  # batch norm uses running statistics: a sample does not depend on its batch
             return G(z.to(self.device))
-        finally:
-            G.train(was_training)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

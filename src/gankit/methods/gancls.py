@@ -47,6 +47,7 @@ from gankit.methods.gan_config import ModelConfig, OptimConfig
 from gankit.methods.registry import register_method
 from gankit.methods.schedule import build_schedulers
 from gankit.methods.tricks.g_side import ema_decay_at, ema_update
+from gankit.nets.modes import eval_mode
 from gankit.nets.text import GLOVE_DIM, TextDiscriminator, TextGenerator, glove_vectors, text_gan
 from gankit.previews import Preview, samples_preview
 
@@ -225,12 +226,8 @@ class GANCLS:
         """G(z, t) in eval mode (the EMA of G when it is kept), differentiable in z; ``cond``: token ids (see
         :meth:`captions`)."""
         G = self.G_ema if self.G_ema is not None else self.G
-        was_training = G.training
-        G.eval()  # batch norm uses running statistics: a sample does not depend on its batch
-        try:
+        with eval_mode(G):  # batch norm uses running statistics: a sample does not depend on its batch
             return G(z.to(self.device), self.captions(len(z), cond))
-        finally:
-            G.train(was_training)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

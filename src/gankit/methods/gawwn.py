@@ -31,6 +31,7 @@ from gankit.methods.gan import update
 from gankit.methods.gan_config import OptimConfig
 from gankit.methods.registry import register_method
 from gankit.nets.location import WhereDiscriminator, WhereGenerator
+from gankit.nets.modes import eval_mode
 from gankit.previews import Preview, samples_preview
 
 PREVIEW_SIDE = 0.5  # the preview's square boxes, as a fraction of the canvas, at these corners (x0, y0):
@@ -120,12 +121,8 @@ class GAWWN:
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """G(z, y, b) in eval mode, differentiable in z; ``cond``: rows (class, x0, y0, x1, y1) (:func:`conditions`)."""
         y, box = conditions(len(z), self.num_classes, cond)
-        was_training = self.G.training
-        self.G.eval()
-        try:
+        with eval_mode(self.G):
             return self.G(z.to(self.device), y.to(self.device), box.to(self.device))
-        finally:
-            self.G.train(was_training)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

@@ -31,6 +31,7 @@ from gankit.errors import UserError
 from gankit.losses.likelihood import bernoulli_nll_per_image, categorical_nll_per_image
 from gankit.methods.registry import register_method
 from gankit.metrics.scoring import GeneratorScorer
+from gankit.nets.modes import eval_mode
 from gankit.nets.pixelcnn import GatedPixelCNN
 from gankit.previews import Preview, samples_preview
 
@@ -159,22 +160,14 @@ class PixelCNN:
     @torch.no_grad()
     def nll(self, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """Exact -log p(x) in nats of each image of ``x`` (N x 1 x H x W in [-1, 1]), in eval mode."""
-        was_training = self.net.training
-        self.net.eval()
-        try:
+        with eval_mode(self.net):
             nll = [nll_per_image(self.net, xb.to(self.device), self.levels).cpu() for xb in x.split(batch_size)]
             return torch.cat(nll)
-        finally:
-            self.net.train(was_training)
 
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Images for noise z (N x D): pixel-by-pixel sampling (not differentiable in z)."""
-        was_training = self.net.training
-        self.net.eval()
-        try:
+        with eval_mode(self.net):
             return sample_pixels(self.net, z.to(self.device), self.shape, progress=self.progress)
-        finally:
-            self.net.train(was_training)
 
     def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(z)

@@ -38,6 +38,7 @@ from gankit.methods.pix2pix import l1, l1_adversarial_step
 from gankit.methods.registry import register_method
 from gankit.metrics.audio_quality import segmental_snr
 from gankit.metrics.scoring import register_direction
+from gankit.nets.modes import eval_mode
 from gankit.nets.segan import PAPER_WIDTHS, SEGANDiscriminator, SEGANGenerator
 from gankit.previews import Preview
 
@@ -142,16 +143,12 @@ class SEGAN:
         t = noisy.shape[-1]
         x = torch.nn.functional.pad(noisy.float(), (0, -t % multiple))
         g = torch.Generator().manual_seed(Z_SEED)
-        was = self.G.training
-        self.G.eval()
-        try:
+        with eval_mode(self.G):
             out = []
             for chunk in x.split(batch_size):
                 z = torch.randn(len(chunk), *self.G.code_shape(x.shape[-1]), generator=g)
                 out.append(self.G(chunk.to(self.device), z.to(self.device)).cpu())
             return torch.cat(out)[..., :t]
-        finally:
-            self.G.train(was)
 
     def preview(self) -> Preview:
         """Four validation clips: the noisy inputs in the first row of spectrograms, G's outputs in the second."""

@@ -41,6 +41,7 @@ from gankit.methods.gan import update
 from gankit.methods.registry import register_method
 from gankit.metrics.scoring import register_direction
 from gankit.nets.dcgan import DCGANGenerator
+from gankit.nets.modes import eval_mode
 from gankit.nets.ssgan import SSClassifier, SSGenerator, init_from_data
 from gankit.previews import Preview, samples_preview
 
@@ -275,12 +276,8 @@ class SSGAN:
 
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """G(z) in eval mode (batch norm with running statistics); ``cond`` is ignored (G is unconditional)."""
-        was_training = self.G.training
-        self.G.eval()
-        try:
+        with eval_mode(self.G):
             return self.G(z.to(self.device))
-        finally:
-            self.G.train(was_training)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

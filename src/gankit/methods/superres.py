@@ -38,6 +38,7 @@ from gankit.losses.content import feature_mse, mse
 from gankit.metrics.image_quality import high_frequency_ratio, psnr, rgb_to_y, shave, ssim
 from gankit.metrics.scoring import register_direction
 from gankit.methods.registry import register_method
+from gankit.nets.modes import eval_mode
 from gankit.nets.srresnet import SRDiscriminator, SRResNet, downscale_bicubic, upscale_bicubic
 from gankit.previews import Preview
 
@@ -207,12 +208,8 @@ class SuperResolution:
     @torch.no_grad()
     def upscale(self, s: torch.Tensor) -> torch.Tensor:
         """Low-resolution images in [-1, 1] -> the model's upscaled images (eval mode), clamped to [-1, 1]."""
-        was = self.G.training
-        self.G.eval()
-        try:
+        with eval_mode(self.G):
             return self.G(s.to(self.device)).clamp(-1, 1)
-        finally:
-            self.G.train(was)
 
     def preview(self) -> Preview:
         """One row per validation crop: bicubic | model | truth."""

@@ -21,6 +21,7 @@ from gankit.losses.vae import bernoulli_nll, gaussian_nll, kl_normal, reparamete
 from gankit.methods.gan_config import ModelConfig, OptimConfig
 from gankit.methods.registry import register_method
 from gankit.metrics.scoring import GeneratorScorer
+from gankit.nets.modes import eval_mode
 from gankit.nets.vae import build_vae
 from gankit.previews import Preview, samples_preview
 
@@ -89,12 +90,8 @@ class VAE:
 
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """The decoder's mean image for z, differentiable in z (inversion, inpainting)."""
-        was_training = self.decoder.training
-        self.decoder.eval()  # batch norm uses running statistics
-        try:
+        with eval_mode(self.decoder):  # batch norm uses running statistics
             return self.mean_image(self.decoder(z.to(self.device)))
-        finally:
-            self.decoder.train(was_training)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
@@ -109,11 +106,8 @@ class VAE:
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Mean reconstructions of ``x`` through the posterior means (eval mode)."""
-        modes = self.encoder.training, self.decoder.training
-        self.encoder.eval(), self.decoder.eval()
-        out = self.mean_image(self.decoder(self.encoder(x.to(self.device))[0]))
-        self.encoder.train(modes[0]), self.decoder.train(modes[1])
-        return out
+        with eval_mode(self.encoder, self.decoder):
+            return self.mean_image(self.decoder(self.encoder(x.to(self.device))[0]))
 
     def state_dict(self) -> dict[str, Any]:
         return {}

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gankit.nets import ARCHS
+from gankit.nets.modes import eval_mode
 from gankit.nets.spectral import apply_spectral_norm
 
 G_MODES = ("concat", "batchnorm")
@@ -145,12 +146,8 @@ def _psi(D: Any, split: str, h: torch.Tensor) -> torch.Tensor:
 
 def _feature_dim(D: nn.Module, split: str, in_shape: tuple[int, ...]) -> int:
     """The size of phi(x) flattened, from one dry pass in eval mode (batch norm's statistics untouched)."""
-    was_training = D.training
-    D.eval()
-    with torch.no_grad():
-        dim = _phi(D, split, torch.zeros(1, *in_shape)).flatten(1).shape[1]
-    D.train(was_training)
-    return dim
+    with eval_mode(D), torch.no_grad():
+        return _phi(D, split, torch.zeros(1, *in_shape)).flatten(1).shape[1]
 
 
 class ConcatDiscriminator(nn.Module):

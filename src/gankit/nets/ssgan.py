@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from gankit.nets.modes import eval_mode
+
 
 class GaussianNoise(nn.Module):
     """x + sigma * N(0, 1) in training mode; the identity in eval mode (the paper's regulariser of D)."""
@@ -137,12 +139,8 @@ class SSClassifier(nn.Module):
     @torch.no_grad()
     def predict(self, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
         """Class indices, in eval mode (no noise), ``batch`` images at a time."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             return torch.cat([self(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
-        finally:
-            self.train(was_training)
 
 
 @torch.no_grad()
@@ -164,12 +162,10 @@ def init_from_data(D: SSClassifier, x: torch.Tensor) -> None:
 
     layers = [m for m in D.modules() if isinstance(m, (nn.Linear, nn.Conv2d)) and hasattr(m, "parametrizations")]
     hooks = [m.register_forward_hook(normalise) for m in layers]
-    was_training = D.training
     try:
-        D.eval()
-        D(x)
+        with eval_mode(D):
+            D(x)
     finally:
-        D.train(was_training)
         for h in hooks:
             h.remove()
 

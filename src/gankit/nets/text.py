@@ -38,6 +38,7 @@ from torch import nn
 from gankit.errors import UserError
 from gankit.nets import ARCHS
 from gankit.nets.conditional import _feature_dim, _phi, _psi, feature_split
+from gankit.nets.modes import eval_mode
 
 D_MODES = ("concat", "projection")
 POOLINGS = ("sum", "mean")
@@ -173,11 +174,8 @@ class TextDiscriminator(nn.Module):
             raise ValueError(f"unknown conditioning of D '{mode}' (known: {', '.join(D_MODES)})")
         self.D, self.split, self.encoder, self.mode = D, split, encoder, mode
         code_dim = encoder.proj.out_features
-        was_training = D.training
-        D.eval()  # one dry pass for the feature shape, batch norm's statistics untouched
-        with torch.no_grad():
+        with eval_mode(D), torch.no_grad():  # one dry pass for the feature shape, batch norm's statistics untouched
             h = _phi(D, split, torch.zeros(1, *in_shape))
-        D.train(was_training)
         # Only built when asked for: a head without gradients would trip DDP's unused-parameter check.
         self.classify = nn.Linear(_feature_dim(D, split, in_shape), num_classes) if num_classes > 0 else None
         if mode == "projection":
