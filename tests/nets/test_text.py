@@ -30,8 +30,21 @@ def test_mean_pooling_divides_by_the_number_of_words():
     out = enc(t)
     assert_close(out[0], torch.nn.functional.leaky_relu(enc.proj(enc.words[t[0, :3]].mean(0)), 0.2))
     assert_close(out[0], out[1])  # a caption said twice has the same mean
-    with pytest.raises(ValueError, match="unknown pooling 'max'"):
-        WordEncoder(len(VOCAB), 6, 4, pooling="max")
+    with pytest.raises(ValueError, match="unknown pooling 'attention'"):
+        WordEncoder(len(VOCAB), 6, 4, pooling="attention")
+
+
+def test_max_pooling_takes_each_features_largest_word_and_ignores_padding():
+    torch.manual_seed(0)
+    enc = WordEncoder(len(VOCAB), 6, 4, pooling="max")
+    with torch.no_grad():
+        enc.words[1:] -= 10  # every real word's features negative: padding (id 0, zeros) would win if it counted
+    t = encode_captions(["a dark coat", "a dark coat a dark coat"])
+    t = torch.cat([t, torch.zeros_like(t[:1])])  # and a row of padding only (the caption builder refuses "")
+    out = enc(t)
+    assert_close(out[0], torch.nn.functional.leaky_relu(enc.proj(enc.words[t[0, :3]].amax(0)), 0.2))
+    assert_close(out[0], out[1])  # repeating words changes no maximum
+    assert_close(out[2], torch.nn.functional.leaky_relu(enc.proj.bias, 0.2))  # no words: zeros before the projection
 
 
 @pytest.mark.parametrize("mode", ["projection", "concat"])

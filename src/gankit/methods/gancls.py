@@ -65,7 +65,7 @@ class GANCLSConfig(Section):
     d_conditioning: Literal["projection", "concat"] = "projection"  # concat: Reed et al.'s, at D's last features
     int_weight: float = Field(0.0, ge=0)  # GAN-INT: weight of G's loss on interpolated codes (0: off, 1: paper)
     augment: float = Field(0.0, ge=0)  # conditioning augmentation (StackGAN): weight of its KL term (0: off)
-    pooling: Literal["sum", "mean"] = "sum"  # of the word vectors of a caption, in both encoders
+    pooling: Literal["sum", "mean", "max"] = "sum"  # of the word vectors of a caption, in both encoders
     class_weight: float = Field(0.0, ge=0)  # AC-GAN's class term on a head of D (TAC-GAN; 0: off)
     ema_decay: float = Field(0.0, ge=0, lt=1)  # sample from an EMA of G's weights (Yazici et al. 2019; 0: off)
 

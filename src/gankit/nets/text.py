@@ -41,7 +41,7 @@ from gankit.nets.conditional import _feature_dim, _phi, _psi, feature_split
 from gankit.nets.modes import eval_mode
 
 D_MODES = ("concat", "projection")
-POOLINGS = ("sum", "mean")
+POOLINGS = ("sum", "mean", "max")
 GLOVE_DIM = 50
 
 
@@ -54,7 +54,9 @@ class WordEncoder(nn.Module):
         out_dim: size of the sentence code.
         vectors: fixed word vectors (vocab_size x word_dim) to use instead of trainable ones (GloVe); they are
             a buffer, saved with the weights, so a trained run samples without the package that gave them.
-        pooling: ``sum`` over the caption's words, or ``mean`` (the sum over the number of words).
+        pooling: ``sum`` over the caption's words, ``mean`` (the sum over the number of words), or ``max`` (each
+            feature's largest value over the words: filler words cannot dilute a class word, whatever the
+            caption's length).
     """
 
     def __init__(
@@ -72,7 +74,11 @@ class WordEncoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         mask = (tokens > 0).unsqueeze(-1).float()  # [N, L, 1]
-        pooled = (F.embedding(tokens, self.words) * mask).sum(1)  # [N, word_dim]; padding contributes nothing
+        vectors = F.embedding(tokens, self.words)  # [N, L, word_dim]
+        if self.pooling == "max":  # padding at -inf never wins; an empty caption (all padding) pools to zeros
+            pooled = vectors.masked_fill(mask == 0, float("-inf")).amax(1)
+            return F.leaky_relu(self.proj(torch.where(mask.sum(1) > 0, pooled, 0.0)), 0.2)
+        pooled = (vectors * mask).sum(1)  # [N, word_dim]; padding contributes nothing
         if self.pooling == "mean":
             pooled = pooled / mask.sum(1).clamp(min=1)
         return F.leaky_relu(self.proj(pooled), 0.2)  # [N, out_dim]
