@@ -103,3 +103,17 @@ def test_lambda_cyc_b_weighs_only_the_b_cycle():
     assert cycles["10.0"] == pytest.approx(cycles["null"])
     assert b_term > 0.01
     assert cycles["5.0"] == pytest.approx(a_term + 0.5 * b_term, rel=1e-5)
+
+
+def test_downsamplings_set_the_generators_halvings():
+    data = _two_class_data()
+    for k in (0, 2):
+        cfg = _cfg(
+            "data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[y]", f"cyclegan.downsamplings={k}"
+        )
+        m = build_method(cfg, data.spec, torch.device("cpu"))
+        strides = [mod.stride[0] for mod in m.G_AB.modules() if isinstance(mod, torch.nn.Conv2d)]
+        assert strides.count(2) == k and m.G_BA.multiple == 2**k
+    cfg = _cfg("data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[y]", "cyclegan.downsamplings_b=0")
+    m = build_method(cfg, data.spec, torch.device("cpu"))
+    assert (m.G_AB.multiple, m.G_BA.multiple) == (4, 1)  # F (B -> A) apart: a local F beside the paper's G

@@ -75,3 +75,25 @@ def test_translation_scores_of_the_targets_themselves():
     s = translation_scores(d.x[:300], d.x[:300], d.y[:300], "mnist-classifier")
     assert s["l1"] == 0 and abs(s["fid"]) < 1e-3 and s["class_accuracy"] > 0.9
     assert l1(torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2)) == 1
+
+
+def test_ema_of_g_averages_its_weights_and_translates_in_its_place():
+    from gankit.methods.tricks.g_side import ema_decay_at
+
+    torch.manual_seed(0)
+    m = _setup(_cfg("pix2pix.ema_decay=0.5", "pix2pix.adv_weight=0"), _pairs())
+    assert set(m.modules) == {"G", "G_ema"} and set(m.optimizers) == {"G"}  # checkpointed, never trained
+    avg = [p.detach().clone() for p in m.G.parameters()]
+    for t in range(3):  # by hand: e <- d e + (1 - d) theta, d = min(0.5, (1 + t) / (10 + t))
+        m.step()
+        d = ema_decay_at(0.5, t)
+        avg = [d * e + (1 - d) * p.detach() for e, p in zip(avg, m.G.parameters())]
+    for e, p in zip(avg, m.G_ema.parameters()):
+        torch.testing.assert_close(p, e)
+    a = m.val["a"][:4]
+    assert torch.equal(m.translate(a), m.G_ema.eval()(a).clamp(-1, 1))
+    assert not torch.equal(m.translate(a), m.G.eval()(a).clamp(-1, 1))
+    assert m.state_dict()["ema_steps"] == 3
+    fresh = _setup(_cfg("pix2pix.ema_decay=0.5", "pix2pix.adv_weight=0"), _pairs())
+    fresh.load_state_dict(m.state_dict())
+    assert fresh.ema_steps == 3  # the warm-up's clock resumes where it stopped

@@ -4,7 +4,15 @@ receptive field against its formula (measured by back-propagating from one logit
 import pytest
 import torch
 
-from gankit.nets.translation import PatchGAN, UNet, patch_layers, patch_receptive_field, unet_depth
+from gankit.nets.translation import (
+    PatchGAN,
+    ResnetGenerator,
+    UNet,
+    patch_layers,
+    patch_receptive_field,
+    resnet_receptive_field,
+    unet_depth,
+)
 
 
 @pytest.mark.parametrize("size,depth", [(28, 2), (32, 5), (64, 6), (256, 8)])
@@ -72,12 +80,37 @@ def test_patchgan_gives_one_logit_per_patch_at_each_supported_size(size):
 
 @pytest.mark.parametrize("size", [28, 32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_resnet_generator_keeps_the_shape(size, channels):
-    from gankit.nets.translation import ResnetGenerator
-
-    G = ResnetGenerator(channels, width=4, blocks=2)
+@pytest.mark.parametrize("downsamplings", [0, 1, 2])
+def test_resnet_generator_keeps_the_shape(size, channels, downsamplings):
+    G = ResnetGenerator(channels, width=4, blocks=2, downsamplings=downsamplings)
     out = G(torch.randn(2, channels, size, size))
     assert out.shape == (2, channels, size, size) and out.abs().max() <= 1
+
+
+def test_resnet_generator_names_a_side_its_halvings_cannot_take():
+    with pytest.raises(ValueError, match="multiples of 2"):
+        ResnetGenerator(1, width=4, blocks=1, downsamplings=1)(torch.randn(1, 1, 27, 27))
+    ResnetGenerator(1, width=4, blocks=1, downsamplings=0)(torch.randn(1, 1, 27, 27))  # any side at full resolution
+    with pytest.raises(ValueError, match="downsamplings: 3"):
+        ResnetGenerator(1, downsamplings=3)
+
+
+@pytest.mark.parametrize("downsamplings,blocks,field", [(0, 3, 25), (1, 3, 41), (2, 3, 73), (0, 0, 13), (2, 1, 41)])
+def test_resnet_receptive_field_is_measured_as_the_formula_says(downsamplings, blocks, field):
+    assert resnet_receptive_field(blocks, downsamplings) == field
+    torch.manual_seed(0)
+    G = ResnetGenerator(1, width=8, blocks=blocks, downsamplings=downsamplings)
+    for parent in G.modules():  # instance norm mixes the whole image into every pixel: leave it out to measure
+        for name, child in parent.named_children():
+            if isinstance(child, torch.nn.InstanceNorm2d):
+                setattr(parent, name, torch.nn.Identity())
+    span = 0
+    for offset in range(4):  # every phase of the stride-4 grid: the field's extent depends on it
+        a = torch.randn(1, 1, 96, 96, requires_grad=True)  # random, so no ReLU is dead everywhere
+        G(a)[0, 0, 48 + offset, 48 + offset].backward()
+        rows = (a.grad[0, 0].abs() > 0).any(1).nonzero()
+        span = max(span, int(rows.max() - rows.min() + 1))
+    assert span == field
 
 
 def test_unconditional_patchgan_scores_one_image():

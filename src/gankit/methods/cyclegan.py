@@ -53,6 +53,8 @@ class CycleGANConfig(Section):
 
     width: int = Field(64, gt=0)  # generators' first channels (paper: 64)
     blocks: int = Field(6, ge=0)  # residual blocks (paper: 6 at 128 px, 9 at 256)
+    downsamplings: int = Field(2, ge=0, le=2)  # generators' halvings before the blocks (paper: 2); fewer: more local
+    downsamplings_b: int | None = Field(None, ge=0, le=2)  # F's (B -> A) halvings apart; None: downsamplings
     d_width: int = Field(64, gt=0)  # discriminators' first channels (paper: 64)
     d_layers: int | None = Field(None, ge=0)  # PatchGAN stride-2 layers; None: scaled from 70 x 70 at 256 px
     lambda_cyc: float = Field(10.0, ge=0)  # (paper: 10)
@@ -126,9 +128,14 @@ class CycleGAN:
         if bool(c.classes_a) != bool(c.classes_b) or (not c.classes_a and cfg.data.target is None):
             raise UserError("cyclegan: give both cyclegan.classes_a and classes_b, or a domain pair with data.target")
         self.device, self.channels, self.size = device, spec.shape[0], spec.shape[-1]
-        if self.size % 4 or spec.shape[1] != self.size:
-            raise UserError(f"method cyclegan: needs square images with a side divisible by 4, got {spec.shape[1:]}")
-        self.G_AB, self.G_BA = (ResnetGenerator(self.channels, c.width, c.blocks).to(device) for _ in range(2))
+        f_halvings = c.downsamplings if c.downsamplings_b is None else c.downsamplings_b
+        halvings = {"G_AB": c.downsamplings, "G_BA": f_halvings}
+        multiple = 2 ** max(halvings.values())
+        if self.size % multiple or spec.shape[1] != self.size:
+            raise UserError(f"method cyclegan: needs square images with a side divisible by {multiple} "
+                            f"(cyclegan.downsamplings: {c.downsamplings}), got {spec.shape[1:]}")
+        self.G_AB, self.G_BA = (ResnetGenerator(self.channels, c.width, c.blocks, halvings[k]).to(device)
+                                for k in ("G_AB", "G_BA"))
         layers = patch_layers(self.size) if c.d_layers is None else c.d_layers
         if self.size // 2**layers < 3:
             raise UserError(f"cyclegan.d_layers: {layers} stride-2 layers leave no patches of {self.size}-pixel images")

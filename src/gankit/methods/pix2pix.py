@@ -12,7 +12,8 @@ plausible outputs into a blur (sec. 3.1). One step, for a batch of pairs (a, b):
 with Adam at 2e-4 held for the first ``decay_start`` of the run, then decayed linearly to 0 (the authors' code), and
 ``l1_weight`` 100 as published (lambda) and any loss of ``gankit.losses.LOSSES``; ``adv_weight`` 0 trains no D:
 the L1-only baseline of the paper's Table 1. Dropout in G is the noise (sec. 3.2); unlike the paper, which keeps
-dropout on at test time, ``translate`` runs G in eval mode, so a translation is deterministic.
+dropout on at test time, ``translate`` runs G in eval mode, so a translation is deterministic; with
+``ema_decay`` > 0 it runs an exponential moving average of G's weights (Yazici et al. 2019) instead.
 
 Data: any paired dataset (gankit.data.paired: ``x`` the target B, ``a`` the input A), ``direction`` BtoA swaps them.
 Scores during training (``eval.eval_every``) are taken on ``val_size`` pairs held out of the training split:
@@ -23,6 +24,7 @@ calls an output the class of its source image).
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal
 
 import torch
@@ -35,6 +37,7 @@ from gankit.errors import UserError
 from gankit.losses import LOSSES
 from gankit.methods.registry import register_method
 from gankit.methods.schedule import lr_factor
+from gankit.methods.tricks.g_side import ema_decay_at, ema_update
 from gankit.metrics.scoring import register_direction
 from gankit.nets.translation import PatchGAN, UNet, patch_layers
 from gankit.previews import Preview
@@ -55,6 +58,7 @@ class Pix2PixConfig(Section):
     lr: float = Field(2e-4, gt=0)  # Adam, both players (paper: 2e-4)
     betas: tuple[float, float] = (0.5, 0.999)  # (paper: 0.5, 0.999)
     decay_start: float = Field(0.5, ge=0, le=1)  # fraction of train.steps at the base rate, then linear to 0
+    ema_decay: float = Field(0.0, ge=0, lt=1)  # > 0: translate with an EMA of G's weights (0: G itself, the paper)
     val_size: int = Field(512, ge=1)  # training pairs held out for validation scores
     extractor: str | None = None  # for fid / class_accuracy; None: the data's shipped classifier, if any
 
@@ -121,6 +125,12 @@ class Pix2Pix:
         self.G = UNet(c, c, h, p.width, p.depth, p.dropout).to(device)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=p.lr, betas=tuple(p.betas))
         self.modules: dict[str, nn.Module] = {"G": self.G}
+        # An exponential moving average of G's weights (Yazici et al. 2019) translates in G's place when kept: it
+        # averages out the noise of Adam's steps at a constant rate; training never reads it.
+        self.G_ema: nn.Module | None = None
+        self.ema_steps = 0
+        if p.ema_decay > 0:
+            self.G_ema = self.modules["G_ema"] = copy.deepcopy(self.G).requires_grad_(False)
         self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         if p.adv_weight > 0:
             layers = patch_layers(h) if p.d_layers is None else p.d_layers
@@ -169,21 +179,25 @@ class Pix2Pix:
         a, b = batch["a"], batch["x"]  # in the run's direction already (setup swapped them)
         # pix2pix halves D's objective, slowing D relative to G (Isola et al. 2017, sec. 3.3).
         stats = l1_adversarial_step(self, a, b, d_scale=0.5)
+        if self.G_ema is not None:
+            ema_update(self.G_ema, self.G, ema_decay_at(self.cfg.ema_decay, self.ema_steps))
+            self.ema_steps += 1
         for s in self.schedulers.values():
             s.step()
         return stats
 
     @torch.no_grad()
     def translate(self, a: torch.Tensor, direction: str | None = None) -> torch.Tensor:
-        """Inputs in [-1, 1] (N x C x H x W) -> outputs in [-1, 1], G in eval mode (no dropout)."""
+        """Inputs in [-1, 1] (N x C x H x W) -> outputs in [-1, 1], G (or its EMA) in eval mode (no dropout)."""
         if direction not in (None, self.cfg.direction):
             raise UserError(f"this pix2pix run translates {self.cfg.direction} only (pix2pix.direction)")
-        was = self.G.training
-        self.G.eval()
+        G = self.G_ema if self.G_ema is not None else self.G
+        was = G.training
+        G.eval()
         try:
-            return torch.cat([self.G(x.to(self.device)) for x in a.split(256)]).clamp(-1, 1)
+            return torch.cat([G(x.to(self.device)) for x in a.split(256)]).clamp(-1, 1)
         finally:
-            self.G.train(was)
+            G.train(was)
 
     def preview(self) -> Preview:
         """One row per validation pair: input | output | target."""
@@ -196,9 +210,11 @@ class Pix2Pix:
         return translation_scores(out, self.val["b"].cpu(), self.val.get("y"), self.extractor)
 
     def state_dict(self) -> dict[str, Any]:
-        return {f"lr_schedule_{k}": s.state_dict() for k, s in self.schedulers.items()}
+        state = {"ema_steps": self.ema_steps} if self.G_ema is not None else {}  # the clock of the EMA's warm-up
+        return state | {f"lr_schedule_{k}": s.state_dict() for k, s in self.schedulers.items()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.ema_steps = int(state.get("ema_steps", 0))
         for k, s in self.schedulers.items():
             if f"lr_schedule_{k}" in state:
                 s.load_state_dict(state[f"lr_schedule_{k}"])

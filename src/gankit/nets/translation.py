@@ -144,23 +144,43 @@ class ResidualBlock(nn.Module):
 
 class ResnetGenerator(nn.Module):
     """CycleGAN's generator (Zhu et al. 2017, appendix 7.2; Johnson et al. 2016): c7s1-w, d2w, d4w, ``blocks``
-    residual blocks of 4w, u2w, uw, c7s1-C with tanh; instance norm, reflection padding. It halves the image twice,
-    so the side must be a multiple of 4 (28: 7 x 7 in the middle). Paper: w = 64, 6 blocks at 128 px, 9 at 256."""
+    residual blocks of 4w, u2w, uw, c7s1-C with tanh; instance norm, reflection padding. Paper: w = 64, 6 blocks at
+    128 px, 9 at 256, two halvings (28 px: 7 x 7 in the middle, so the side must be a multiple of 4).
 
-    def __init__(self, channels: int, width: int = 64, blocks: int = 6):
+    ``downsamplings`` 1 drops the inner halving (c7s1-w, d2w, blocks of 2w, uw, c7s1-C), 0 both (blocks of w at full
+    resolution). A block costs the same at every level (each halving doubles the channels), but fewer halvings
+    keep the receptive field small (:func:`resnet_receptive_field`: 25 pixels with 3 blocks at full resolution,
+    73, more than the whole 28-pixel image, with two halvings), so a translation that is nearly local (MNIST-M ->
+    MNIST: the digit is where the photo patch is inverted) cannot move strokes or draw a digit of its own."""
+
+    def __init__(self, channels: int, width: int = 64, blocks: int = 6, downsamplings: int = 2):
         super().__init__()
+        if downsamplings not in (0, 1, 2):
+            raise ValueError(f"downsamplings: {downsamplings} (use 0, 1 or 2)")
+        self.multiple = 2**downsamplings
         w = width
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(channels, w, 7), _norm("instance", w), nn.ReLU()]
-        for m in (1, 2):  # N x 2w x H/2, N x 4w x H/4
+        for m in (1, 2)[:downsamplings]:  # N x 2w x H/2, N x 4w x H/4
             layers += [nn.Conv2d(w * m, w * 2 * m, 3, 2, 1), _norm("instance", w * 2 * m), nn.ReLU()]
-        layers += [ResidualBlock(4 * w) for _ in range(blocks)]
-        for m in (4, 2):  # back to N x w x H
+        layers += [ResidualBlock(w * self.multiple) for _ in range(blocks)]
+        for m in (4, 2)[2 - downsamplings :]:  # back to N x w x H
             layers += [nn.ConvTranspose2d(w * m, w * m // 2, 3, 2, 1, output_padding=1), _norm("instance", w * m // 2),
                        nn.ReLU()]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] % 4 or x.shape[-2] % 4:
-            raise ValueError(f"CycleGAN's generator needs sides that are multiples of 4, got {tuple(x.shape[-2:])}")
+        if x.shape[-1] % self.multiple or x.shape[-2] % self.multiple:
+            raise ValueError(f"this CycleGAN generator needs sides that are multiples of {self.multiple}, "
+                             f"got {tuple(x.shape[-2:])}")
         return self.net(x)
+
+
+def resnet_receptive_field(blocks: int, downsamplings: int = 2) -> int:
+    """The receptive field (pixels) of :class:`ResnetGenerator`'s convolutions (instance norm aside, which only
+    shifts and scales each channel by statistics of the whole image). A k x k convolution whose input has stride j
+    adds (k - 1) j, a 3 x 3 transposed one of stride 2 adds j: 6 + 6 for the two c7s1 layers, 1 for the pixel,
+    2 (j - 1) each for the halvings and the way back, 4 j per residual block at stride j = 2**downsamplings. So
+    13 + 4 blocks at full resolution, 17 + 8 blocks with one halving, 25 + 16 blocks with two (73 with 3 blocks)."""
+    j = 2**downsamplings
+    return 13 + 4 * (j - 1) + 4 * j * blocks
