@@ -117,7 +117,9 @@ class TextbookD(nn.Module):
 
 
 def radford_init(module: nn.Module) -> None:
-    """Weights ~ N(0, 0.02); batch-norm scales ~ N(1, 0.02) (Radford et al. 2016, sec. 4)."""
+    """Weights ~ N(0, 0.02); batch-norm scales ~ N(1, 0.02) (Radford et al. 2016, sec. 4). Written out like the
+    rest of the textbook loop rather than calling ``gankit.nets.dcgan.dcgan_init``: the baseline must not move
+    when gankit's code does."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)

@@ -44,6 +44,7 @@ from gankit.methods.pix2pix import _default_classifier
 from gankit.methods.registry import register_method
 from gankit.methods.schedule import lr_factor
 from gankit.metrics.scoring import register_direction
+from gankit.nets.modes import eval_mode
 from gankit.nets.translation import PatchGAN, ResnetGenerator, patch_layers
 from gankit.previews import Preview
 
@@ -225,12 +226,8 @@ class CycleGAN:
     def translate(self, x: torch.Tensor, direction: str | None = None) -> torch.Tensor:
         """Images of A (``AtoB``, the default) or of B (``BtoA``) in [-1, 1] -> their translations, in eval mode."""
         net = self.G_BA if direction == "BtoA" else self.G_AB
-        was = net.training
-        net.eval()
-        try:
+        with eval_mode(net):
             return torch.cat([net(xb.to(self.device)) for xb in x.split(256)]).clamp(-1, 1)
-        finally:
-            net.train(was)
 
     def preview(self) -> Preview:
         """Rows: a | G(a) | F(G(a)), then b | F(b) | G(F(b)) (input | translation | reconstruction)."""

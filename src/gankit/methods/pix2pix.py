@@ -39,6 +39,7 @@ from gankit.methods.registry import register_method
 from gankit.methods.schedule import lr_factor
 from gankit.methods.tricks.g_side import ema_decay_at, ema_update
 from gankit.metrics.scoring import register_direction
+from gankit.nets.modes import eval_mode
 from gankit.nets.translation import PatchGAN, UNet, patch_layers
 from gankit.previews import Preview
 
@@ -192,12 +193,8 @@ class Pix2Pix:
         if direction not in (None, self.cfg.direction):
             raise UserError(f"this pix2pix run translates {self.cfg.direction} only (pix2pix.direction)")
         G = self.G_ema if self.G_ema is not None else self.G
-        was = G.training
-        G.eval()
-        try:
+        with eval_mode(G):
             return torch.cat([G(x.to(self.device)) for x in a.split(256)]).clamp(-1, 1)
-        finally:
-            G.train(was)
 
     def preview(self) -> Preview:
         """One row per validation pair: input | output | target."""

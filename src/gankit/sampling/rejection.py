@@ -24,6 +24,7 @@ import torch
 
 from gankit.errors import UserError
 from gankit.losses.gan import d_bce
+from gankit.nets.modes import eval_mode
 from gankit.nets.pack import PackedDiscriminator
 
 RATIO_LOSSES = ("minimax", "non-saturating")
@@ -92,26 +93,24 @@ def rejection_sample(
     if isinstance(method.D, PackedDiscriminator):
         raise UserError("rejection sampling scores single samples: it does not work with gan.pack > 1")
     gen = torch.Generator().manual_seed(seed)
-    was_training = method.D.training
-    method.D.eval()
+    with eval_mode(method.D):  # D scores single samples: batch statistics would make it score batches
 
-    def candidates(m: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = method.sample(torch.randn(m, method.z_dim, generator=gen).to(method.device))
-        return x, method.D(x).reshape(-1).float().cpu()
+        def candidates(m: int) -> tuple[torch.Tensor, torch.Tensor]:
+            x = method.sample(torch.randn(m, method.z_dim, generator=gen).to(method.device))
+            return x, method.D(x).reshape(-1).float().cpu()
 
-    _, burn_logits = candidates(burn_in)
-    max_logit = burn_logits.max()
-    gamma = 0.0 if keep_quantile is None else torch.quantile(drs_scores(burn_logits, max_logit), keep_quantile)
-    kept, drawn, total = [], 0, 0
-    for _ in range(max_rounds):
-        x, logits = candidates(batch)
-        max_logit = torch.maximum(max_logit, logits.max())  # l_M: the largest logit seen so far
-        accept = torch.rand(len(x), generator=gen) < drs_accept_prob(logits, max_logit, gamma)
-        kept.append(x[accept.to(x.device)].cpu())
-        drawn, total = drawn + len(x), total + int(accept.sum())
-        if total >= n:
-            break
-    method.D.train(was_training)
+        _, burn_logits = candidates(burn_in)
+        max_logit = burn_logits.max()
+        gamma = 0.0 if keep_quantile is None else torch.quantile(drs_scores(burn_logits, max_logit), keep_quantile)
+        kept, drawn, total = [], 0, 0
+        for _ in range(max_rounds):
+            x, logits = candidates(batch)
+            max_logit = torch.maximum(max_logit, logits.max())  # l_M: the largest logit seen so far
+            accept = torch.rand(len(x), generator=gen) < drs_accept_prob(logits, max_logit, gamma)
+            kept.append(x[accept.to(x.device)].cpu())
+            drawn, total = drawn + len(x), total + int(accept.sum())
+            if total >= n:
+                break
     if total < n:
         raise RuntimeError(f"rejection sampling kept only {total} of {drawn} candidates; lower keep_quantile")
     return torch.cat(kept)[:n], total / drawn
