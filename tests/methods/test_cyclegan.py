@@ -117,3 +117,31 @@ def test_downsamplings_set_the_generators_halvings():
     cfg = _cfg("data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[y]", "cyclegan.downsamplings_b=0")
     m = build_method(cfg, data.spec, torch.device("cpu"))
     assert (m.G_AB.multiple, m.G_BA.multiple) == (4, 1)  # F (B -> A) apart: a local F beside the paper's G
+
+
+def test_ema_of_both_generators_averages_their_weights_and_translates_in_their_place():
+    from gankit.methods.tricks.g_side import ema_decay_at
+
+    data = _two_class_data()
+    cfg = _cfg("data.target=null", "cyclegan.classes_a=[x]", "cyclegan.classes_b=[y]", "cyclegan.val_size=4",
+               "cyclegan.ema_decay=0.5")  # fmt: skip
+    torch.manual_seed(0)
+    m = build_method(cfg, data.spec, torch.device("cpu"))
+    m.setup(TrainContext(RunData({"train": data}), torch.device("cpu"), 4, 8))
+    assert set(m.modules) == {"G_AB", "G_BA", "D_A", "D_B", "G_AB_ema", "G_BA_ema"}  # checkpointed
+    assert set(m.train_nets) == {"G_AB", "G_BA", "D_A", "D_B"}  # never trained
+    avg = {k: [p.detach().clone() for p in m.modules[k].parameters()] for k in ("G_AB", "G_BA")}
+    for t in range(3):  # by hand: e <- d e + (1 - d) theta, d = min(0.5, (1 + t) / (10 + t))
+        m.step()
+        d = ema_decay_at(0.5, t)
+        for k, ps in avg.items():
+            avg[k] = [d * e + (1 - d) * p.detach() for e, p in zip(ps, m.modules[k].parameters())]
+    for k, ps in avg.items():
+        for e, p in zip(ps, m.modules[f"{k}_ema"].parameters()):
+            torch.testing.assert_close(p, e)
+    b = m.val["B"][:4]
+    assert torch.equal(m.translate(b, "BtoA"), m.modules["G_BA_ema"].eval()(b).clamp(-1, 1))
+    assert not torch.equal(m.translate(b, "BtoA"), m.G_BA.eval()(b).clamp(-1, 1))
+    fresh = build_method(cfg, data.spec, torch.device("cpu"))
+    fresh.load_state_dict(m.state_dict())
+    assert fresh.ema_steps == 3  # the warm-up's clock resumes where it stopped

@@ -14,7 +14,8 @@ cycle apart (default: lambda_cyc, the paper's), for a B that holds more than A c
 room for an MNIST-M background, and a full-weight B cycle makes F hide it in its output. ``pool`` is the history of
 generated images of Shrivastava et al. 2017 (:class:`ImagePool`, 50 images): D sees a mix of current and earlier
 fakes, which damps oscillation. The learning rate is constant for the first ``decay_start`` of the run, then falls
-linearly to 0.
+linearly to 0. ``ema_decay`` > 0 translates with exponential moving averages of G's and F's weights (Yazici et
+al. 2019), as pix2pix's option; training never reads them.
 
 Data, either
   * a domain pair: ``data.name=A data.target=B`` (e.g. mnist and mnist-m, gankit.data.domains): A the ``source``
@@ -29,6 +30,7 @@ of A it calls a class of B) and ``b2a_accuracy``; for a pair with shared labels 
 
 from __future__ import annotations
 
+import copy
 import itertools
 from typing import Any
 
@@ -43,6 +45,7 @@ from gankit.losses.translation import cycle_consistency, identity
 from gankit.methods.pix2pix import _default_classifier
 from gankit.methods.registry import register_method
 from gankit.methods.schedule import lr_factor
+from gankit.methods.tricks.g_side import ema_decay_at, ema_update
 from gankit.metrics.scoring import register_direction
 from gankit.nets.modes import eval_mode
 from gankit.nets.translation import PatchGAN, ResnetGenerator, patch_layers
@@ -66,6 +69,7 @@ class CycleGANConfig(Section):
     betas: tuple[float, float] = (0.5, 0.999)
     decay_start: float = Field(0.5, ge=0, le=1)  # fraction of train.steps at the base rate, then linear to 0
     pool_size: int = Field(50, ge=0)  # the history of generated images per domain (paper: 50); 0: none
+    ema_decay: float = Field(0.0, ge=0, lt=1)  # > 0: translate with EMAs of G's and F's weights (0: the nets, paper)
     classes_a: list[str] = Field(default_factory=list)  # class filters of ``train`` (empty: a pair, data.target)
     classes_b: list[str] = Field(default_factory=list)
     val_size: int = Field(256, ge=1)  # images of each domain held out for validation scores
@@ -145,6 +149,12 @@ class CycleGAN:
         self.opt_G = torch.optim.Adam(itertools.chain(self.G_AB.parameters(), self.G_BA.parameters()), c.lr, betas)
         self.opt_D = torch.optim.Adam(itertools.chain(self.D_A.parameters(), self.D_B.parameters()), c.lr, betas)
         self.modules = {"G_AB": self.G_AB, "G_BA": self.G_BA, "D_A": self.D_A, "D_B": self.D_B}
+        # Averages of the generators' weights translate in their place when kept (the checkpoint saves them as
+        # modules); the loop trains ``train_nets``, set below, so they are never trained.
+        self.ema: dict[str, torch.nn.Module] = {}
+        self.ema_steps = 0
+        if c.ema_decay > 0:
+            self.ema = {k: copy.deepcopy(self.modules[k]).requires_grad_(False) for k in ("G_AB", "G_BA")}
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
         f = lambda t: lr_factor("linear", t, cfg.train.steps, c.decay_start, 0.0)  # noqa: E731
         self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(o, f) for k, o in self.optimizers.items()}
@@ -152,6 +162,7 @@ class CycleGAN:
         self.pools = {k: ImagePool(c.pool_size, cfg.train.seed + 50 + i) for i, k in enumerate("AB")}
         self.images_per_step = 2 * cfg.train.batch_size
         self.train_nets = dict(self.modules)
+        self.modules |= {f"{k}_ema": m for k, m in self.ema.items()}
         self.extractor = c.extractor or _default_classifier(cfg.data.name)
         self.num_preview = min(8, cfg.train.num_samples)
         self.val: dict[str, torch.Tensor] = {}
@@ -173,7 +184,7 @@ class CycleGAN:
             if data.y is not None:
                 self.val[f"y{name}"] = data.y[val]
         self.streams = {k: ctx.stream(f"cycle_{k}", seed=ctx.seed + i) for i, k in enumerate("AB")}
-        self.train_nets = {k: ctx.wrap(m) for k, m in self.modules.items()}
+        self.train_nets = {k: ctx.wrap(self.modules[k]) for k in ("G_AB", "G_BA", "D_A", "D_B")}
 
     def _domains(self, data) -> tuple[TensorData, TensorData]:
         if not self.cfg.classes_a:
@@ -218,14 +229,19 @@ class CycleGAN:
         self.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         self.opt_D.step()
+        for k, m in self.ema.items():
+            ema_update(m, self.modules[k], ema_decay_at(c.ema_decay, self.ema_steps))
+        self.ema_steps += bool(self.ema)
         for s in self.schedulers.values():
             s.step()
         return {**stats, "d_loss": loss_D.detach()}
 
     @torch.no_grad()
     def translate(self, x: torch.Tensor, direction: str | None = None) -> torch.Tensor:
-        """Images of A (``AtoB``, the default) or of B (``BtoA``) in [-1, 1] -> their translations, in eval mode."""
-        net = self.G_BA if direction == "BtoA" else self.G_AB
+        """Images of A (``AtoB``, the default) or of B (``BtoA``) in [-1, 1] -> their translations, in eval mode
+        (by the EMA of the generator when ``ema_decay`` > 0)."""
+        key = "G_BA" if direction == "BtoA" else "G_AB"
+        net = self.ema.get(key, self.modules[key])
         with eval_mode(net):
             return torch.cat([net(xb.to(self.device)) for xb in x.split(256)]).clamp(-1, 1)
 
@@ -248,10 +264,12 @@ class CycleGAN:
                                            self.extractor)
 
     def state_dict(self) -> dict[str, Any]:
-        return {f"pool_{k}": p.state_dict() for k, p in self.pools.items()} | {
+        ema = {"ema_steps": self.ema_steps} if self.ema else {}  # the clock of the EMAs' warm-up
+        return ema | {f"pool_{k}": p.state_dict() for k, p in self.pools.items()} | {
             f"lr_schedule_{k}": s.state_dict() for k, s in self.schedulers.items()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.ema_steps = int(state.get("ema_steps", 0))
         for k, p in self.pools.items():
             if f"pool_{k}" in state:
                 p.load_state_dict(state[f"pool_{k}"], self.device)
