@@ -73,6 +73,10 @@ def checks(results: dict[str, dict]) -> dict[str, bool]:
         "adv_wins_sharpness_every_horizon": all(
             a > max(m, g) for a, m, g in zip(adv["sharpness"], mse["sharpness"], gdl["sharpness"])
         ),
+        # not an acceptance line: fine detail kept, wherever it is (absent from results older than the column)
+        "adv_hf_ratio_nearest_1_every_horizon": "hf_ratio" in adv and all(
+            abs(a - 1) < min(abs(m - 1), abs(g - 1)) for a, m, g in zip(adv["hf_ratio"], mse["hf_ratio"], gdl["hf_ratio"])
+        ),
     }
 
 
@@ -82,16 +86,22 @@ def markdown_table(results: dict[str, dict], command: str, minutes: float, hardw
         f"`{command}`: {minutes:.1f} min wall clock on {hardware}; training "
         + ", ".join(f"{m} {results[m]['train_seconds'] / 60:.1f} min ({results[m]['steps']} steps)" for m in MODELS)
         + f". Test split: {results['mse']['sequences']} sequences, 4 context frames, horizons t+1..t+{k} "
-        "(recursive). Higher is better in every column; best per horizon in bold.",
+        "(recursive). Higher is better in every column but the high-frequency ratio (fine detail against the true "
+        "frame's, best nearest 1); best per horizon in bold.",
         "",
     ]
-    columns = (("psnr", "PSNR (dB)", ".2f"), ("ssim", "SSIM", ".3f"), ("sharpness", "sharpness (dB)", ".2f"))
+    columns = (("psnr", "PSNR (dB)", ".2f"), ("ssim", "SSIM", ".3f"), ("sharpness", "sharpness (dB)", ".2f"),
+               ("hf_ratio", "high-frequency ratio", ".2f"))  # fmt: skip
     for key, name, fmt in columns:
+        if any(key not in results[m] for m in MODELS):  # results written before the column existed
+            continue
         lines += [f"| {name} | " + " | ".join(f"t+{h + 1}" for h in range(k)) + " |", "|---" * (k + 1) + "|"]
-        best = [max(results[m][key][h] for m in MODELS) for h in range(k)]
+        # the ratio is best nearest 1 (as much fine detail as the true frame), every other score highest
+        closeness = (lambda v: -abs(v - 1)) if key == "hf_ratio" else (lambda v: v)
+        best = [max(closeness(results[m][key][h]) for m in MODELS) for h in range(k)]
         for m, label in MODELS.items():
             cells = [f"{v:{fmt}}" for v in results[m][key]]
-            cells = [f"**{c}**" if results[m][key][h] == best[h] else c for h, c in enumerate(cells)]
+            cells = [f"**{c}**" if closeness(results[m][key][h]) == best[h] else c for h, c in enumerate(cells)]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

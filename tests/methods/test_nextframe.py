@@ -101,6 +101,9 @@ def test_horizon_scores_of_a_perfect_and_a_blank_prediction():
     assert perfect["psnr"][0] == float("inf") and perfect["ssim"][0] == pytest.approx(1.0)
     blank = horizon_scores(-torch.ones_like(truth), truth)  # the background everywhere: no edges at all
     assert len(blank["sharpness"]) == 3 and all(s < 30 for s in blank["sharpness"])
+    assert perfect["hf_ratio"] == pytest.approx([1.0] * 3) and blank["hf_ratio"] == [0.0] * 3
+    faded = horizon_scores(truth * 0.5 - 0.5, truth)  # the ink at half contrast: a quarter of the energy
+    assert faded["hf_ratio"] == pytest.approx([0.25] * 3)
 
 
 def test_preview_is_a_frame_strip(tmp_path):

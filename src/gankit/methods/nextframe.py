@@ -21,8 +21,9 @@ feedback); every step's prediction pays the losses against its true frame, and D
 frames before it. R = 1 is the paper's step, draw for draw.
 
 The adversarial pair comes from :data:`gankit.losses.LOSSES` (``nextframe.loss``). Scores (:func:`horizon_scores`):
-PSNR and SSIM (:mod:`gankit.metrics.image_quality`) and Mathieu et al.'s sharpness difference
-(:mod:`gankit.metrics.sharpness`) of each horizon t+1..t+K, from the first k frames of a sequence. ``evaluate()``
+PSNR and SSIM (:mod:`gankit.metrics.image_quality`), Mathieu et al.'s sharpness difference
+(:mod:`gankit.metrics.sharpness`) and the high-frequency ratio (fine detail kept, as for super-resolution) of each
+horizon t+1..t+K, from the first k frames of a sequence. ``evaluate()``
 reads a validation split carved from the training sequences (the last ``val_size``); the test split is read
 only by :func:`gankit.next_frame.test_scores`.
 """
@@ -41,7 +42,7 @@ from gankit.errors import UserError
 from gankit.losses import LOSSES
 from gankit.losses.video import gradient_difference_loss, lp_loss
 from gankit.methods.registry import register_method
-from gankit.metrics.image_quality import psnr, ssim
+from gankit.metrics.image_quality import high_frequency_ratio, psnr, ssim
 from gankit.metrics.scoring import register_direction
 from gankit.metrics.sharpness import sharpness_difference
 from gankit.nets.nextframe import FramePredictor, MultiScaleD
@@ -97,21 +98,30 @@ def _check(cfg) -> None:
         raise ValueError("nextframe: lp_weight, gdl_weight and adv_weight are all 0; G would learn nothing")
 
 
+HF_CUTOFF = 0.125  # cycles per pixel: detail finer than 8 pixels (a Moving MNIST stroke is 2 to 4 pixels wide)
+
+
 def horizon_scores(pred: torch.Tensor, truth: torch.Tensor) -> dict[str, list[float]]:
-    """Mean PSNR, SSIM and sharpness difference of each horizon.
+    """Mean PSNR, SSIM, sharpness difference and high-frequency ratio of each horizon.
+
+    The sharpness difference is full-reference: a crisp stroke in the wrong place costs as much as a blurred one.
+    The high-frequency ratio (:func:`~gankit.metrics.image_quality.high_frequency_ratio` above ``HF_CUTOFF``) asks
+    only how much fine detail a prediction has against its true frame: below 1 a blur or fading ink, near 1 as
+    crisp as the truth, wherever its strokes are.
 
     Args:
         pred, truth: N x K x C x H x W in [-1, 1], horizon t+1 first.
 
     Returns:
-        ``psnr``, ``ssim``, ``sharpness``: K values each (means over the N sequences; dB, -, dB).
+        ``psnr``, ``ssim``, ``sharpness``, ``hf_ratio``: K values each (means over the N sequences; dB, -, dB, -).
     """
-    out: dict[str, list[float]] = {"psnr": [], "ssim": [], "sharpness": []}
+    out: dict[str, list[float]] = {"psnr": [], "ssim": [], "sharpness": [], "hf_ratio": []}
     for h in range(pred.shape[1]):
         y_hat, y = pred[:, h].clamp(-1, 1), truth[:, h]
         out["psnr"].append(float(psnr(y_hat, y).mean()))
         out["ssim"].append(float(ssim(y_hat, y).mean()))
         out["sharpness"].append(float(sharpness_difference(y_hat, y).mean()))
+        out["hf_ratio"].append(float(high_frequency_ratio(y_hat, y, HF_CUTOFF).mean()))
     return out
 
 
