@@ -75,7 +75,8 @@ def checks(results: dict[str, dict]) -> dict[str, bool]:
         ),
         # not an acceptance line: fine detail kept, wherever it is (absent from results older than the column)
         "adv_hf_ratio_nearest_1_every_horizon": "hf_ratio" in adv and all(
-            abs(a - 1) < min(abs(m - 1), abs(g - 1)) for a, m, g in zip(adv["hf_ratio"], mse["hf_ratio"], gdl["hf_ratio"])
+            abs(a - 1) < min(abs(m - 1), abs(g - 1))
+            for a, m, g in zip(adv["hf_ratio"], mse["hf_ratio"], gdl["hf_ratio"])
         ),
     }
 

@@ -44,3 +44,20 @@ def test_batch_norm_in_d_stands_after_every_convolution_but_the_first():
                      "LeakyReLU", "Conv1d"]
     assert D(torch.randn(3, 1, 256), torch.randn(3, 1, 256)).shape == (3,)
     assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in SEGANDiscriminator(256, (4, 8)).modules())
+
+
+def test_a_residual_g_starts_as_the_identity_and_learns_a_correction():
+    torch.manual_seed(0)
+    G = SEGANGenerator(widths=(4, 8), residual=True)
+    noisy = torch.rand(2, 1, 64) * 1.6 - 0.8
+    assert torch.equal(G(noisy), noisy)  # the last layer starts at zero: the input comes back unchanged
+    opt = torch.optim.Adam(G.parameters(), 1e-2)
+    for _ in range(30):  # towards a quieter clip: the correction must become non-zero, and reach it
+        opt.zero_grad()
+        loss = (G(noisy) - 0.5 * noisy).abs().mean()
+        loss.backward()
+        opt.step()
+    assert (G(noisy) - 0.5 * noisy).abs().mean() < 0.5 * (0.5 * noisy).abs().mean()
+    with torch.no_grad():
+        G.dec[-1].bias.fill_(5.0)  # a correction far past the waveform's range is clamped to it
+        assert float(G(noisy).max()) == 1.0

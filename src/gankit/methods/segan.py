@@ -50,6 +50,7 @@ class SEGANConfig(Section):
 
     widths: tuple[int, ...] = PAPER_WIDTHS  # G's encoder channels, one stride-2 layer each (paper: 16 ... 1024)
     d_widths: tuple[int, ...] | None = None  # D's; None: the same as G's (as published)
+    residual: bool = False  # G adds a correction to the noisy input, starting at the identity (paper: False)
     d_batch_norm: bool = False  # batch norm in D, in place of the paper's virtual batch norm (not benchmarked)
     crop: int = Field(16384, gt=0)  # training window in samples (paper: 16384), a multiple of 2^len(widths)
     l1_weight: float = Field(100.0, ge=0)  # lambda (paper: 100)
@@ -104,7 +105,7 @@ class SEGAN:
                     f"2^{len(widths)} (one halving per entry of segan.{key})"
                 )
         self.device, self.cfg_data = device, cfg.data
-        self.G = SEGANGenerator(s.widths).to(device)
+        self.G = SEGANGenerator(s.widths, s.residual).to(device)
         self.opt_G = torch.optim.RMSprop(self.G.parameters(), lr=s.lr)
         self.modules: dict[str, nn.Module] = {"G": self.G}
         self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}

@@ -10,6 +10,8 @@ that judges (noisy, clean or enhanced) pairs. The method around them (L1 + LSGAN
   also uses virtual batch norm; ``batch_norm`` puts plain batch norm in its place), a 1 x 1 convolution to one
   channel, then a dense layer to a score.
 
+``residual`` (not in the paper) makes G predict a correction added to its input, its last layer zero at the start,
+so that an untrained G returns the noisy clip unchanged instead of a random waveform.
 ``widths`` is the encoder's channels (the paper's 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 1024); shorter lists
 make smaller nets for tests and quick runs.
 """
@@ -28,11 +30,12 @@ def _down(c_in: int, c_out: int) -> nn.Conv1d:
 
 
 class SEGANGenerator(nn.Module):
-    """(noisy B x 1 x T, z B x widths[-1] x T / 2^k or None) -> enhanced B x 1 x T in (-1, 1)."""
+    """(noisy B x 1 x T, z B x widths[-1] x T / 2^k or None) -> enhanced B x 1 x T in (-1, 1); with ``residual``
+    noisy + a correction, clamped to [-1, 1]."""
 
-    def __init__(self, widths: tuple[int, ...] = PAPER_WIDTHS):
+    def __init__(self, widths: tuple[int, ...] = PAPER_WIDTHS, residual: bool = False):
         super().__init__()
-        self.widths = tuple(widths)
+        self.widths, self.residual = tuple(widths), residual
         chans = (1, *self.widths)
         self.enc = nn.ModuleList(_down(a, b) for a, b in zip(chans[:-1], chans[1:]))
         self.enc_act = nn.ModuleList(nn.PReLU(b) for b in chans[1:])
@@ -42,7 +45,10 @@ class SEGANGenerator(nn.Module):
         self.dec = nn.ModuleList(
             nn.ConvTranspose1d(a, b, KERNEL, 2, padding=PAD, output_padding=1) for a, b in zip(dec_in, dec_out)
         )
-        self.dec_act = nn.ModuleList([*(nn.PReLU(b) for b in dec_out[:-1]), nn.Tanh()])
+        self.dec_act = nn.ModuleList([*(nn.PReLU(b) for b in dec_out[:-1]), nn.Identity() if residual else nn.Tanh()])
+        if residual:  # start at the identity map: the correction is exactly 0 until the last layer learns
+            for p in self.dec[-1].parameters():  # its weight and bias
+                nn.init.zeros_(p)
 
     def code_shape(self, length: int) -> tuple[int, int]:
         return self.widths[-1], length // 2 ** len(self.widths)
@@ -60,7 +66,7 @@ class SEGANGenerator(nn.Module):
             h = act(conv(h))
             if i < len(self.dec) - 1:
                 h = torch.cat([h, skips[-2 - i]], dim=1)  # the encoder's output of the same length
-        return h
+        return (noisy + h).clamp(-1, 1) if self.residual else h
 
 
 class SEGANDiscriminator(nn.Module):
