@@ -229,9 +229,10 @@ class CycleGAN:
         self.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         self.opt_D.step()
-        for k, m in self.ema.items():
-            ema_update(m, self.modules[k], ema_decay_at(c.ema_decay, self.ema_steps))
-        self.ema_steps += bool(self.ema)
+        if self.ema:
+            for k, m in self.ema.items():
+                ema_update(m, self.modules[k], ema_decay_at(c.ema_decay, self.ema_steps))
+            self.ema_steps += 1
         for s in self.schedulers.values():
             s.step()
         return {**stats, "d_loss": loss_D.detach()}
