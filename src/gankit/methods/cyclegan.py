@@ -184,7 +184,7 @@ class CycleGAN:
             if data.y is not None:
                 self.val[f"y{name}"] = data.y[val]
         self.streams = {k: ctx.stream(f"cycle_{k}", seed=ctx.seed + i) for i, k in enumerate("AB")}
-        self.train_nets = {k: ctx.wrap(self.modules[k]) for k in ("G_AB", "G_BA", "D_A", "D_B")}
+        self.train_nets = {k: ctx.wrap(m) for k, m in self.train_nets.items()}  # the four trained nets, not the EMAs
 
     def _domains(self, data) -> tuple[TensorData, TensorData]:
         if not self.cfg.classes_a:
