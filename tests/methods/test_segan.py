@@ -57,3 +57,24 @@ def test_config_errors_name_the_key():
         build_method(_cfg(), DataSpec((1, 16384), "audio"), torch.device("cpu"))
     with pytest.raises(Exception, match="unknown or unsupported loss 'wgan'"):
         _cfg("segan.loss=wgan")
+
+
+def test_the_segmental_snr_term_is_the_score_as_a_loss():
+    method = build_method(_cfg("segan.ssnr_weight=0.5"), SPEC, torch.device("cpu"))
+    clean = torch.randn(2, 1, 4096)
+    term, stats = method._ssnr_term(clean * (1 - 10 ** (-6 / 20)), clean)  # error 6 dB below the signal
+    torch.testing.assert_close(term, torch.tensor(-0.5 * 6.0), atol=1e-4, rtol=0)
+    torch.testing.assert_close(stats["ssnr"], torch.tensor(6.0), atol=1e-4, rtol=0)
+
+
+def test_training_on_the_segmental_snr_term_alone_raises_it():
+    cfg = _cfg("segan.ssnr_weight=1", "segan.l1_weight=0", "segan.adv_weight=0", "segan.residual=true", "segan.lr=1e-3")
+    method = build_method(cfg, SPEC, torch.device("cpu"))
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(1024) / 16000
+    clean = (0.5 * torch.sin(2 * torch.pi * 300 * t) * torch.hann_window(1024)).expand(4, 1, 1024).contiguous()
+    noisy = clean + 0.1 * torch.randn(clean.shape, generator=g)
+    method.batches, method.G_train = iter([{"x": clean, "noisy": noisy}] * 30), method.G
+    torch.manual_seed(0)
+    first = [float(method.step()["ssnr"]) for _ in range(30)]
+    assert first[-1] > first[0] + 1.0, first  # dB

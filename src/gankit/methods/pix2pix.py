@@ -25,6 +25,7 @@ calls an output the class of its source image).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, Literal
 
 import torch
@@ -77,12 +78,19 @@ def l1(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (output - target).abs().mean()
 
 
-def l1_adversarial_step(m: Any, x: torch.Tensor, y: torch.Tensor, d_scale: float = 1.0) -> dict[str, torch.Tensor]:
+def l1_adversarial_step(
+    m: Any,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    d_scale: float = 1.0,
+    extra: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]] | None = None,
+) -> dict[str, torch.Tensor]:
     """One step of a conditional GAN with an L1 term (pix2pix; SEGAN): D on real pairs (x, y) against (x, G(x)),
     then G on ``l1_weight * L1(G(x), y) + adv_weight * L_adv``. Without a ``D`` (``adv_weight`` 0) only the L1 term.
 
     ``m`` holds ``G_train``, ``opt_G``, ``loss`` (a pair loss), ``cfg.l1_weight``, ``cfg.adv_weight`` and, with an
-    adversarial term, ``D``, ``D_train`` and ``opt_D``. Returns ``l1`` and, with D, ``d_loss`` and ``g_adv``.
+    adversarial term, ``D``, ``D_train`` and ``opt_D``. ``extra(G(x), y)``, when given, returns a further term of
+    G's loss (already weighted) and the stats to log with it. Returns ``l1`` and, with D, ``d_loss`` and ``g_adv``.
     """
     stats: dict[str, torch.Tensor] = {}
     if hasattr(m, "D"):
@@ -103,6 +111,10 @@ def l1_adversarial_step(m: Any, x: torch.Tensor, y: torch.Tensor, d_scale: float
         m.D.requires_grad_(True)
         loss_G = loss_G + m.cfg.adv_weight * adv
         stats["g_adv"] = adv.detach()
+    if extra is not None:
+        term, more = extra(out, y)
+        loss_G = loss_G + term
+        stats |= more
     m.opt_G.zero_grad(set_to_none=True)
     loss_G.backward()
     m.opt_G.step()

@@ -54,6 +54,7 @@ class SEGANConfig(Section):
     d_batch_norm: bool = False  # batch norm in D, in place of the paper's virtual batch norm (not benchmarked)
     crop: int = Field(16384, gt=0)  # training window in samples (paper: 16384), a multiple of 2^len(widths)
     l1_weight: float = Field(100.0, ge=0)  # lambda (paper: 100)
+    ssnr_weight: float = Field(0.0, ge=0)  # weight of -(segmental SNR, dB) in G's loss (paper: 0; not in SEGAN)
     adv_weight: float = Field(1.0, ge=0)  # weight of the adversarial term; 0: the L1-only baseline, no D
     loss: str = "lsgan"  # the adversarial loss, a name in gankit.losses.LOSSES (paper: least squares)
     lr: float = Field(2e-4, gt=0)  # RMSprop, both players (paper: 2e-4)
@@ -133,7 +134,15 @@ class SEGAN:
         batch = next(self.batches)
         clean, noisy = random_windows(batch["x"], self.cfg.crop, batch["noisy"])
         # Real and fake pairs pass through D separately, as in the authors' code.
-        return l1_adversarial_step(self, noisy, clean)
+        return l1_adversarial_step(self, noisy, clean, extra=self._ssnr_term if self.cfg.ssnr_weight else None)
+
+    def _ssnr_term(self, out: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``ssnr_weight`` x the negative segmental SNR of G's output, the score itself as a loss (Kolbaek et al.
+        2020 compare it with L1 and others for time-domain enhancement). The L1 term is dominated by loud frames;
+        this one weighs every frame's SNR alike, as the score does. A frame outside [-10, 35] dB (the clamp;
+        all-zero padding) gives it no gradient, so there the L1 term alone acts."""
+        ssnr = segmental_snr(clean, out).mean().float()  # computed in float64
+        return -self.cfg.ssnr_weight * ssnr, {"ssnr": ssnr.detach()}
 
     @torch.no_grad()
     def enhance(self, noisy: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
