@@ -17,6 +17,7 @@ WAVs of one clip (noisy, SEGAN, clean) to ``--out``; prints the JSON.
 
     OMP_NUM_THREADS=1 python benchmarks/segan.py --data ../shared/data/fsdd      # trains first: <= 28 min (the guard)
     OMP_NUM_THREADS=1 python benchmarks/segan.py --run runs/segan-fsdd            # scores an existing run
+    OMP_NUM_THREADS=1 python benchmarks/segan.py --split val --n 200 --run RUN      # the validation speaker (lucas)
 """
 
 from __future__ import annotations
@@ -91,11 +92,12 @@ def enhance_all(run: Path, noisy: torch.Tensor) -> torch.Tensor:
     return method.enhance(noisy)
 
 
-def markdown_table(rows: list[dict], command: str, minutes: float, train: dict, n: int, hw: str) -> str:
+def markdown_table(rows: list[dict], command: str, minutes: float, train: dict, n: int, hw: str,
+                   speakers: str) -> str:
     trained = f"{train['steps']} steps" + (f" in {train['seconds'] / 60:.1f} min" if train.get("seconds") else "")
     lines = [
         f"`{command}`: {minutes:.1f} min wall clock for scoring; SEGAN run: {trained}; on {hw}.",
-        f"{n} noisy clips of FSDD's held-out speakers (nicolas, theo; white, speech-shaped and babble noise at "
+        f"{n} noisy clips of FSDD's speakers {speakers} (white, speech-shaped and babble noise at "
         "2.5-17.5 dB). Published rows: Pascual et al. 2017 Table 1 on VCTK + DEMAND, a different test set.",
         "",
         "| system | PESQ (wb) | SSNR (dB) | STOI | SSNR at 2.5 / 7.5 / 12.5 / 17.5 dB | SSNR white / speech-shaped / "
@@ -121,7 +123,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--also", action="append", default=[], metavar="LABEL=DIR",
                    help="another segan run to score beside the preset's (repeatable), e.g. an L1-only run "
                    "(segan.adv_weight=0) or a longer one")
-    p.add_argument("--n", type=int, default=1000, help="test clips to score (the first N of 1000)")
+    p.add_argument("--n", type=int, default=1000, help="clips to score (the first N of the split)")
+    p.add_argument("--split", choices=["test", "val"], default="test",
+                   help="val: the validation speaker, for choosing settings (writes results-val.json ...)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "segan"))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -130,7 +134,8 @@ def main(argv: list[str] | None = None) -> dict:
     train["steps"] = run_steps(run)  # where the run stopped (train.minutes may end it early)
 
     start = time.monotonic()
-    test = noisy_fsdd(args.data, "test")
+    test = noisy_fsdd(args.data, args.split)
+    suffix = "" if args.split == "test" else f"-{args.split}"
     clean, noisy, kinds, snrs = test.clean[: args.n], test.noisy[: args.n], test.kinds[: args.n], test.snrs[: args.n]
     outputs = {"Noisy input": noisy, "Wiener (noise from the clip's edges)": wiener(noisy)}
     outputs[f"SEGAN ({PRESET}, {train['steps']} steps)"] = enhance_all(run, noisy)
@@ -146,17 +151,19 @@ def main(argv: list[str] | None = None) -> dict:
     show = {"noisy": noisy, "Wiener": outputs["Wiener (noise from the clip's edges)"], "SEGAN": segan, "clean": clean}
     clips = torch.cat([torch.stack([x[i] for x in show.values()]) for i in picks])
     titles = [f"{name}, {NOISE_KINDS[int(kinds[i])]} {float(snrs[i]):g} dB" for i in picks for name in show]
-    save_spectrograms(clips, out / "spectrograms.png", titles=titles)
+    save_spectrograms(clips, out / f"spectrograms{suffix}.png", titles=titles)
     for name, x in (("noisy", noisy), ("segan", segan), ("clean", clean)):
-        write_wav(out / f"{name}-babble.wav", x[picks[0]])
+        write_wav(out / f"{name}-babble{suffix}.wav", x[picks[0]])
 
     minutes = (time.monotonic() - start) / 60
     command = f"OMP_NUM_THREADS=1 python benchmarks/segan.py --n {args.n}"
+    command += f" --split {args.split}" if suffix else ""
     command += "".join(f" --also '{item}'" for item in args.also)
     report = {"benchmark": "segan", "command": command, "hardware": hardware(), "run": str(run), "also": also,
-              "train": train, "score_minutes": minutes, "test_speakers": sorted(set(test.speakers)),
+              "train": train, "score_minutes": minutes, "split": args.split, "speakers": sorted(set(test.speakers)),
               "published": PUBLISHED, "results": rows}  # fmt: skip
-    write_results(out, "", report, markdown_table(rows, command, minutes, train, len(clean), hardware()))
+    write_results(out, suffix, report, markdown_table(rows, command, minutes, train, len(clean), hardware(),
+                                                       ", ".join(report["speakers"])))
     return report
 
 
