@@ -6,7 +6,7 @@ by the Inception FID (Heusel et al. 2017) of ``--n`` 1,000 samples against 1,000
 each contender's last model is scored at the standard protocol, ``--final-n`` 10,000 samples against the 10,000
 test images (Lucic et al. 2018, "Are GANs Created Equal?"), when ``--split test``. The contenders:
 
-- gankit recipes (``--recipes``, default the Quick start's ``dcgan-fashion-mnist`` and ``best-fashion-mnist``),
+- gankit recipes (``--recipes``, default the 10-minute CPU preset ``dcgan-10min-fashion-mnist``),
   with ``--set KEY=VALUE`` overrides for all of them, trained through gankit's own loop and sampled through
   :func:`gankit.sample` (the EMA of G where the recipe keeps one);
 - the textbook loop, written out below in plain PyTorch (not through gankit's trainer): Radford et al. 2016's
@@ -28,7 +28,7 @@ splits, ``gankit.evaluate``'s ``fashion-mnist:SPLIT``); ``--split test`` is for 
 ``results.json``, ``table.md`` and ``curve.png`` (other splits: ``results-SPLIT.json`` ...) to ``--out``.
 
     OMP_NUM_THREADS=1 python benchmarks/time_to_quality.py                       # choosing settings (train split)
-    OMP_NUM_THREADS=1 python benchmarks/time_to_quality.py --split test          # the final table
+    OMP_NUM_THREADS=2 python benchmarks/time_to_quality.py --split test          # the final table
     python benchmarks/time_to_quality.py --recipes NAME --budgets 10,30,60,120 --skip-textbook
     python benchmarks/time_to_quality.py --smoke    # a check of the script (seconds), into a temporary folder
 
@@ -63,7 +63,7 @@ from gankit.metrics import extract, fid, get_extractor  # noqa: E402
 from gankit.metrics.reference import reference_features  # noqa: E402
 
 DATASET = "fashion-mnist"
-DEFAULT_RECIPES = "dcgan-fashion-mnist,best-fashion-mnist"  # the Quick start's default, and the best recipe
+DEFAULT_RECIPES = "dcgan-10min-fashion-mnist"  # the 10-minute CPU preset
 TEXTBOOK = "textbook DCGAN loop"
 SAMPLE_SEED = 0  # the same latents for every contender and every budget (and the same real images: seed 0)
 # --smoke: every step in seconds (a check of the script, not a result): budgets of about a second, small recipe
