@@ -41,6 +41,7 @@ import os
 import re
 import runpy
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,7 +73,7 @@ class Example:
     skip: str | None = None
     replacements: list[tuple[str, str]] = field(default_factory=list)
     prelude: list[str] = field(default_factory=list)
-    needs: list[str] = field(default_factory=list)  # modules of optional extras (`needs mlflow`): skipped without
+    needs: list[str] = field(default_factory=list)  # optional modules (`needs mlflow`) or programs: skipped without
     exit_code: int = 0  # what its gankit commands return (`exits 2`: the user errors a page shows)
 
     @property
@@ -358,9 +359,10 @@ def check_example(ex: Example) -> None:
         # the reference data lives beside the project, not in it (a clone elsewhere has none): as the other
         # tests that read it, skip rather than fail
         pytest.skip(f"reference data {SHARED_DATA} is not beside this clone")
-    missing = [m for m in ex.needs if importlib.util.find_spec(m) is None]
+    # a module of an optional extra, or a program (`needs espeak-ng`), as .ci/run installs them
+    missing = [m for m in ex.needs if shutil.which(m) is None and ("-" in m or importlib.util.find_spec(m) is None)]
     if missing:  # as tests/train/test_loggers.py and tests/test_export.py: an optional extra not installed
-        pytest.skip(f"needs {', '.join(missing)} (pip install -e '.[dev]', as .ci/run does)")
+        pytest.skip(f"needs {', '.join(missing)} (pip install -e '.[dev]' and the programs .ci/run installs)")
     if ex.lang == "python":
         run_python(ex.prepared(), ex.id)
         return

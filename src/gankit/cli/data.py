@@ -17,6 +17,38 @@ def add_parser(sub) -> None:
     f.set_defaults(func=fetch)
     ls = dsub.add_parser("list", help="list the dataset names")
     ls.set_defaults(func=list_datasets)
+    from gankit.data import espeak
+
+    e = dsub.add_parser(
+        "espeak-digits",
+        help="speak the digits 0-9 with espeak-ng into a folder of WAV files (read it with data.name=folder:OUT)",
+        description="A synthetic spoken-digit set: every accent x variant x speed x pitch (gankit.data.espeak).",
+    )
+    e.add_argument("out", help="folder to write OUT/<digit>/<voice>+<variant>_s<speed>_p<pitch>.wav into")
+    e.add_argument("--voices", type=_names, default=espeak.VOICES, help="espeak-ng English voices, comma-separated")
+    e.add_argument("--variants", type=_names, default=espeak.VARIANTS, help="voice variants, e.g. m1,f3")
+    e.add_argument("--speeds", type=_ints, default=espeak.SPEEDS, help="words per minute, e.g. 120,160,200")
+    e.add_argument("--pitches", type=_ints, default=espeak.PITCHES, help="pitches 0-99, e.g. 35,50,65")
+    e.set_defaults(func=espeak_digits)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in _names(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers") from None
+
+
+def espeak_digits(args: argparse.Namespace) -> int:
+    from gankit.data.espeak import synthesize_digits
+
+    paths = synthesize_digits(args.out, args.voices, args.variants, args.speeds, args.pitches)
+    print(f"{len(paths)} clips of the digits 0-9 in {args.out}; train on them with data.name=folder:{args.out}")
+    return 0
 
 
 def fetch(args: argparse.Namespace) -> int:
