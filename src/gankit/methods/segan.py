@@ -23,6 +23,7 @@ split (other speakers than training's): ``segsnr`` (segmental SNR, dB) of the en
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -36,6 +37,7 @@ from gankit.losses import LOSSES
 # SEGAN's L1 term (eq. 5, ``reduce_mean`` in the authors' code) and step are pix2pix's.
 from gankit.methods.pix2pix import l1, l1_adversarial_step
 from gankit.methods.registry import register_method
+from gankit.methods.tricks.g_side import ema_decay_at, ema_update
 from gankit.metrics.audio_quality import segmental_snr
 from gankit.metrics.scoring import register_direction
 from gankit.nets.modes import eval_mode
@@ -52,12 +54,14 @@ class SEGANConfig(Section):
     d_widths: tuple[int, ...] | None = None  # D's; None: the same as G's (as published)
     residual: bool = False  # G adds a correction to the noisy input, starting at the identity (paper: False)
     d_batch_norm: bool = False  # batch norm in D, in place of the paper's virtual batch norm (not benchmarked)
+    preemphasis: float = Field(0.0, ge=0, lt=1)  # pre-emphasis coefficient (paper: 0.95; 0: none)
     crop: int = Field(16384, gt=0)  # training window in samples (paper: 16384), a multiple of 2^len(widths)
     l1_weight: float = Field(100.0, ge=0)  # lambda (paper: 100)
     ssnr_weight: float = Field(0.0, ge=0)  # weight of -(segmental SNR, dB) in G's loss (paper: 0; not in SEGAN)
     adv_weight: float = Field(1.0, ge=0)  # weight of the adversarial term; 0: the L1-only baseline, no D
     loss: str = "lsgan"  # the adversarial loss, a name in gankit.losses.LOSSES (paper: least squares)
     lr: float = Field(2e-4, gt=0)  # RMSprop, both players (paper: 2e-4)
+    ema_decay: float = Field(0.0, ge=0, lt=1)  # > 0: enhance with an EMA of G's weights (Yazici et al. 2019; paper: 0)
     val_size: int = Field(200, ge=1)  # clips of the val split scored by evaluate()
 
     @field_validator("loss")
@@ -88,6 +92,25 @@ def random_windows(clips: torch.Tensor, length: int, *others: torch.Tensor) -> l
     return [x.gather(-1, index) for x in (clips, *others)]
 
 
+def pre_emphasis(x: torch.Tensor, coeff: float) -> torch.Tensor:
+    """y[n] = x[n] - coeff x[n-1] along the last axis (y[0] = x[0]): the paper's pre-emphasis (coeff 0.95), which
+    lifts high frequencies so that G's losses and D weigh them more; :func:`de_emphasis` undoes it."""
+    if coeff == 0:
+        return x
+    return torch.cat([x[..., :1], x[..., 1:] - coeff * x[..., :-1]], dim=-1)
+
+
+def de_emphasis(y: torch.Tensor, coeff: float) -> torch.Tensor:
+    """The inverse of :func:`pre_emphasis`, x[n] = y[n] + coeff x[n-1]: a recursive filter, run by SciPy's lfilter
+    (no gradient needed: it is applied only to G's outputs at enhancement time)."""
+    if coeff == 0:
+        return y
+    from scipy.signal import lfilter
+
+    out = lfilter([1.0], [1.0, -coeff], y.detach().cpu().double().numpy(), axis=-1)
+    return torch.from_numpy(out).to(y.dtype)
+
+
 class SEGAN:
     """G (encoder-decoder) and, unless ``adv_weight`` is 0, D (pair judge) with their RMSprop optimizers."""
 
@@ -109,6 +132,11 @@ class SEGAN:
         self.G = SEGANGenerator(s.widths, s.residual).to(device)
         self.opt_G = torch.optim.RMSprop(self.G.parameters(), lr=s.lr)
         self.modules: dict[str, nn.Module] = {"G": self.G}
+        # The EMA of G's weights enhances in G's place (evaluate, preview, gankit enhance); training never reads it.
+        self.ema_steps, self.G_ema = 0, None
+        if s.ema_decay > 0:
+            self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+            self.modules["G_ema"] = self.G_ema
         self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         if s.adv_weight > 0:
             self.D = SEGANDiscriminator(s.crop, d_widths, s.d_batch_norm).to(device)
@@ -133,8 +161,13 @@ class SEGAN:
     def step(self) -> dict[str, torch.Tensor]:
         batch = next(self.batches)
         clean, noisy = random_windows(batch["x"], self.cfg.crop, batch["noisy"])
+        clean, noisy = pre_emphasis(clean, self.cfg.preemphasis), pre_emphasis(noisy, self.cfg.preemphasis)
         # Real and fake pairs pass through D separately, as in the authors' code.
-        return l1_adversarial_step(self, noisy, clean, extra=self._ssnr_term if self.cfg.ssnr_weight else None)
+        stats = l1_adversarial_step(self, noisy, clean, extra=self._ssnr_term if self.cfg.ssnr_weight else None)
+        if self.G_ema is not None:
+            ema_update(self.G_ema, self.G, ema_decay_at(self.cfg.ema_decay, self.ema_steps))
+            self.ema_steps += 1
+        return stats
 
     def _ssnr_term(self, out: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``ssnr_weight`` x the negative segmental SNR of G's output, the score itself as a loss (Kolbaek et al.
@@ -151,14 +184,15 @@ class SEGAN:
         Clips are zero-padded at the end to a multiple of 2^len(widths) (G halves the length that often)."""
         multiple = 2 ** len(self.cfg.widths)
         t = noisy.shape[-1]
-        x = torch.nn.functional.pad(noisy.float(), (0, -t % multiple))
+        x = torch.nn.functional.pad(pre_emphasis(noisy.float(), self.cfg.preemphasis), (0, -t % multiple))
         g = torch.Generator().manual_seed(Z_SEED)
-        with eval_mode(self.G):
+        G = self.G_ema if self.G_ema is not None else self.G
+        with eval_mode(G):
             out = []
             for chunk in x.split(batch_size):
-                z = torch.randn(len(chunk), *self.G.code_shape(x.shape[-1]), generator=g)
-                out.append(self.G(chunk.to(self.device), z.to(self.device)).cpu())
-            return torch.cat(out)[..., :t]
+                z = torch.randn(len(chunk), *G.code_shape(x.shape[-1]), generator=g)
+                out.append(G(chunk.to(self.device), z.to(self.device)).cpu())
+            return de_emphasis(torch.cat(out)[..., :t], self.cfg.preemphasis)
 
     def preview(self) -> Preview:
         """Four validation clips: the noisy inputs in the first row of spectrograms, G's outputs in the second."""
@@ -172,10 +206,10 @@ class SEGAN:
         return {"segsnr": float(segmental_snr(clean, out).mean()), "l1": float(l1(out, clean))}
 
     def state_dict(self) -> dict[str, Any]:
-        return {}
+        return {"ema_steps": self.ema_steps} if self.G_ema is not None else {}  # the clock of the EMA's warm-up
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
+        self.ema_steps = int(state.get("ema_steps", 0))
 
 
 register_direction("segsnr", True)
