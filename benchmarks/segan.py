@@ -100,8 +100,8 @@ def markdown_table(rows: list[dict], command: str, minutes: float, train: dict, 
         f"{n} noisy clips of FSDD's speakers {speakers} (white, speech-shaped and babble noise at "
         "2.5-17.5 dB). Published rows: Pascual et al. 2017 Table 1 on VCTK + DEMAND, a different test set.",
         "",
-        "| system | PESQ (wb) | SSNR (dB) | STOI | SSNR at 2.5 / 7.5 / 12.5 / 17.5 dB | SSNR white / speech-shaped / "
-        "babble |",
+        f"| system | PESQ (wb) | SSNR (dB) | STOI | SSNR at {' / '.join(f'{s:g}' for s in TEST_SNRS)} dB | SSNR "
+        "white / speech-shaped / babble |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
