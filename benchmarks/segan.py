@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--also", action="append", default=[], metavar="LABEL=DIR",
                    help="another segan run to score beside the preset's (repeatable), e.g. an L1-only run "
                    "(segan.adv_weight=0) or a longer one")
+    p.add_argument("--label", default=None, help="the --run's row in the table (default: SEGAN (segan-fsdd, N steps))")
     p.add_argument("--n", type=int, default=1000, help="clips to score (the first N of the split)")
     p.add_argument("--split", choices=["test", "val"], default="test",
                    help="val: the validation speaker, for choosing settings (writes results-val.json ...)")
@@ -138,7 +139,8 @@ def main(argv: list[str] | None = None) -> dict:
     suffix = "" if args.split == "test" else f"-{args.split}"
     clean, noisy, kinds, snrs = test.clean[: args.n], test.noisy[: args.n], test.kinds[: args.n], test.snrs[: args.n]
     outputs = {"Noisy input": noisy, "Wiener (noise from the clip's edges)": wiener(noisy)}
-    outputs[f"SEGAN ({PRESET}, {train['steps']} steps)"] = enhance_all(run, noisy)
+    label = f"{args.label} ({train['steps']} steps)" if args.label else f"SEGAN ({PRESET}, {train['steps']} steps)"
+    outputs[label] = enhance_all(run, noisy)
     also = dict(item.split("=", 1) for item in args.also)
     for label, other in also.items():
         outputs[f"{label} ({run_steps(Path(other))} steps)"] = enhance_all(Path(other), noisy)
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     minutes = (time.monotonic() - start) / 60
     command = f"OMP_NUM_THREADS=1 python benchmarks/segan.py --n {args.n}"
     command += f" --split {args.split}" if suffix else ""
+    command += f" --run {args.run} --label '{args.label}'" if args.label else ""
     command += "".join(f" --also '{item}'" for item in args.also)
     report = {"benchmark": "segan", "command": command, "hardware": hardware(), "run": str(run), "also": also,
               "train": train, "score_minutes": minutes, "split": args.split, "speakers": sorted(set(test.speakers)),
