@@ -39,6 +39,7 @@ def espeak_executable(name: str = "espeak-ng") -> str:
 
 
 def clip_name(digit: int, voice: str, variant: str, speed: int, pitch: int) -> str:
+    """The clip's path inside the set, ``<digit>/<voice>+<variant>_s<speed>_p<pitch>.wav``: the folder is its label."""
     return f"{digit}/{voice}+{variant}_s{speed}_p{pitch}.wav"
 
 
