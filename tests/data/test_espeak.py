@@ -25,6 +25,14 @@ def test_every_digit_in_every_setting_labelled_by_its_folder(tmp_path):
 
 
 @needs_espeak
+def test_silence_is_trimmed_so_the_word_sits_in_the_middle_of_the_clip(tmp_path):
+    synthesize_digits(tmp_path, voices=("en-us",), variants=("m3",), speeds=(160,), pitches=(50,))
+    for clip in load_audio_folder(str(tmp_path)).x[:, 0]:
+        loud = (clip.abs() > 0.01).nonzero()[:, 0].float()
+        assert abs(float(loud.min() + loud.max()) / 2 - CLIP_LENGTH / 2) < 400  # centred within 25 ms
+
+
+@needs_espeak
 def test_the_same_settings_give_the_same_bytes_and_existing_clips_are_kept(tmp_path):
     a = synthesize_digits(tmp_path / "a", voices=("en-us",), variants=("f3",), speeds=(160,), pitches=(35,))
     b = synthesize_digits(tmp_path / "b", voices=("en-us",), variants=("f3",), speeds=(160,), pitches=(35,))
