@@ -23,7 +23,6 @@ split (other speakers than training's): ``segsnr`` (segmental SNR, dB) of the en
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
@@ -37,7 +36,7 @@ from gankit.losses import LOSSES
 # SEGAN's L1 term (eq. 5, ``reduce_mean`` in the authors' code) and step are pix2pix's.
 from gankit.methods.pix2pix import l1, l1_adversarial_step
 from gankit.methods.registry import register_method
-from gankit.methods.tricks.g_side import ema_decay_at, ema_update
+from gankit.methods.tricks.g_side import EMA
 from gankit.metrics.audio_quality import segmental_snr
 from gankit.metrics.scoring import register_direction
 from gankit.nets.modes import eval_mode
@@ -132,11 +131,11 @@ class SEGAN:
         self.G = SEGANGenerator(s.widths, s.residual).to(device)
         self.opt_G = torch.optim.RMSprop(self.G.parameters(), lr=s.lr)
         self.modules: dict[str, nn.Module] = {"G": self.G}
-        # The EMA of G's weights enhances in G's place (evaluate, preview, gankit enhance); training never reads it.
-        self.ema_steps, self.G_ema = 0, None
-        if s.ema_decay > 0:
-            self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
-            self.modules["G_ema"] = self.G_ema
+        # The EMA of G's weights (the GAN's trick) enhances in G's place (evaluate, preview, gankit enhance).
+        self.ema = EMA(self.G, s.ema_decay) if s.ema_decay > 0 else None
+        self.G_ema = self.ema.G_ema if self.ema else None
+        if self.ema:
+            self.modules |= self.ema.modules
         self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         if s.adv_weight > 0:
             self.D = SEGANDiscriminator(s.crop, d_widths, s.d_batch_norm).to(device)
@@ -164,9 +163,8 @@ class SEGAN:
         clean, noisy = pre_emphasis(clean, self.cfg.preemphasis), pre_emphasis(noisy, self.cfg.preemphasis)
         # Real and fake pairs pass through D separately, as in the authors' code.
         stats = l1_adversarial_step(self, noisy, clean, extra=self._ssnr_term if self.cfg.ssnr_weight else None)
-        if self.G_ema is not None:
-            ema_update(self.G_ema, self.G, ema_decay_at(self.cfg.ema_decay, self.ema_steps))
-            self.ema_steps += 1
+        if self.ema:
+            self.ema.after_g_step(self.G)
         return stats
 
     def _ssnr_term(self, out: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -190,7 +188,7 @@ class SEGAN:
         with eval_mode(G):
             out = []
             for chunk in x.split(batch_size):
-                z = torch.randn(len(chunk), *G.code_shape(x.shape[-1]), generator=g)
+                z = torch.randn(len(chunk), *self.G.code_shape(x.shape[-1]), generator=g)
                 out.append(G(chunk.to(self.device), z.to(self.device)).cpu())
             return de_emphasis(torch.cat(out)[..., :t], self.cfg.preemphasis)
 
@@ -205,11 +203,17 @@ class SEGAN:
         clean = self.val["clean"].cpu()
         return {"segsnr": float(segmental_snr(clean, out).mean()), "l1": float(l1(out, clean))}
 
+    @property
+    def ema_steps(self) -> int:
+        """Updates of the EMA so far: the clock of its warm-up (0 without an EMA)."""
+        return self.ema.step if self.ema else 0
+
     def state_dict(self) -> dict[str, Any]:
-        return {"ema_steps": self.ema_steps} if self.G_ema is not None else {}  # the clock of the EMA's warm-up
+        return {"ema_steps": self.ema_steps} if self.ema else {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.ema_steps = int(state.get("ema_steps", 0))
+        if self.ema:
+            self.ema.load_state_dict({"step": state.get("ema_steps", 0)})
 
 
 register_direction("segsnr", True)
