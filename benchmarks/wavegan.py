@@ -12,6 +12,10 @@ with the classifier's digit and its probability) and three generated WAVs to ``-
 
     OMP_NUM_THREADS=1 python benchmarks/wavegan.py --data ../shared/data/fsdd     # trains first: <= 28 min (the guard)
     OMP_NUM_THREADS=1 python benchmarks/wavegan.py --run runs/wavegan-fsdd-quick  # scores an existing run
+
+A run at another rate (``data.sample_rate=8000``) is scored after resampling its clips to 16 kHz by the filter
+that brings the 8 kHz recordings to 16 kHz for the classifier (:func:`gankit.data.audio.resample`), so generated
+and real clips reach the classifier by the same route.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +34,12 @@ sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 from common import hardware, train_once, write_results  # noqa: E402  (benchmarks/common.py, beside this script)
 import gankit  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
-from gankit.data.audio import write_wav  # noqa: E402
+from gankit.data.audio import SAMPLE_RATE, fit_length, resample, write_wav  # noqa: E402
 from gankit.metrics.extractors import extract, get_extractor  # noqa: E402
 from gankit.metrics.fid import fid  # noqa: E402
 from gankit.metrics.inception_score import inception_score  # noqa: E402
 from gankit.sound import save_spectrograms, spectrogram  # noqa: E402
+from gankit.train.restore import run_config  # noqa: E402
 
 PRESET = "wavegan-fsdd"
 PUBLISHED = {"real (SC09 test)": 8.01, "WaveGAN (SC09)": 4.67}  # Donahue et al. 2019, Table 1
@@ -44,6 +50,14 @@ def white_noise(n: int, length: int, seed: int = 0) -> torch.Tensor:
     """Gaussian white noise, peak-normalised per clip as the loader normalises real clips."""
     x = torch.randn(n, 1, length, generator=torch.Generator().manual_seed(seed))
     return x / x.abs().amax(dim=2, keepdim=True)
+
+
+def to_16khz(clips: torch.Tensor, rate: int) -> torch.Tensor:
+    """N x 1 x T clips at ``rate`` -> N x 1 x 16384 at 16 kHz, by the loader's polyphase filter."""
+    if rate == SAMPLE_RATE:
+        return clips
+    out = [fit_length(resample(c[0].numpy(), rate, SAMPLE_RATE)) for c in clips]
+    return torch.from_numpy(np.stack(out))[:, None].float()
 
 
 def band_and_silence(clips: torch.Tensor) -> tuple[float, float]:
@@ -101,24 +115,28 @@ def markdown_table(rows: list[dict], command: str, minutes: float, steps: int, t
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fsdd"), help="folder of FSDD's WAVs")
-    p.add_argument("--run", default=str(ROOT / "runs" / "wavegan-fsdd-quick"), help="trained here if absent")
+    p.add_argument("--run", default=None, help="trained here if absent (default: runs/wavegan-fsdd-quick)")
     p.add_argument("--n", type=int, default=1000, help="generated clips to score")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "wavegan"))
+    p.add_argument("--preset", default=PRESET, help="the config trained when --run does not exist yet")
+    p.add_argument("--label", default=None, help="the generated set's row name (default: WaveGAN (PRESET))")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    run, out = Path(args.run), Path(args.out)
-    train = train_once(PRESET, run, [f"data.root={args.data}"])
+    run, out = Path(args.run or ROOT / "runs" / "wavegan-fsdd-quick"), Path(args.out)
+    train = train_once(args.preset, run, [f"data.root={args.data}"])
+    rate = run_config(run).data.sample_rate or SAMPLE_RATE
 
     start = time.monotonic()
     test = load_dataset("fsdd", "test", root=args.data)
     assert test.y is not None
-    fake = gankit.sample(run, n=args.n, seed=0)  # [n, 1, 16384]
+    native = gankit.sample(run, n=args.n, seed=0)  # [n, 1, 16384] at 16 kHz ([n, 1, 8192] at 8 kHz)
+    fake = to_16khz(native, rate)
     noise = white_noise(args.n, test.x.shape[-1])
     ex = get_extractor("fsdd-classifier")
     (test_f, test_p), (fake_f, fake_p), (noise_f, noise_p) = (extract(ex, x) for x in (test.x, fake, noise))
     assert test_p is not None and fake_p is not None and noise_p is not None
     rows = [score("real test split", test.x, test_f, test_p, test_f), score("white noise", noise, noise_f, noise_p,
-            test_f), score(f"WaveGAN ({PRESET})", fake, fake_f, fake_p, test_f)]  # fmt: skip
+            test_f), score(args.label or f"WaveGAN ({args.preset})", fake, fake_f, fake_p, test_f)]  # fmt: skip
     rows[0]["classifier_accuracy"] = float((test_p.argmax(1) == test.y).float().mean())
 
     # The figure: 8 generated clips (the first 8 latents, not chosen) above 4 real test clips (one per digit 0-3).
@@ -129,12 +147,12 @@ def main(argv: list[str] | None = None) -> dict:
     titles = [f"{name} -> {int(q.argmax())} ({float(q.max()):.2f})" for name, q in zip(names, probs)]
     save_spectrograms(clips, out / "spectrograms.png", titles=titles)
     for i in range(3):  # the first three latents' clips, not chosen by ear
-        write_wav(out / f"wavegan-{i}.wav", fake[i])
+        write_wav(out / f"wavegan-{i}.wav", native[i], rate)
 
     minutes = (time.monotonic() - start) / 60
     steps = run_steps(run)
-    command = f"OMP_NUM_THREADS=1 python benchmarks/wavegan.py --n {args.n}"
-    report = {"benchmark": "wavegan", "command": command, "hardware": hardware(), "run": str(run), "steps": steps,
+    command = f"OMP_NUM_THREADS=1 python benchmarks/wavegan.py --n {args.n}" + (f" --run {run}" if args.run else "")
+    report = {"benchmark": "wavegan", "command": command, "hardware": hardware(), "run": str(run), "sample_rate": rate, "steps": steps,
               "train_seconds": train.get("seconds"), "score_minutes": minutes, "published": PUBLISHED,
               "classifier": ex.meta, "results": rows}  # fmt: skip
     write_results(out, "", report, markdown_table(rows, command, minutes, steps, train.get("seconds"), hardware()))

@@ -43,6 +43,7 @@ class DataConfig(Section):
     photos: str | None = None  # mnist-m: BSDS500-style photographs (train/, test/) to cut its patches from
     img_size: int | None = None  # None: the dataset's native size
     channels: Literal[1, 3] | None = None  # None: the dataset's own
+    sample_rate: int | None = Field(None, gt=0)  # audio: clips of 1.024 s at this rate (None: 16 kHz; 8000: FSDD's own)
     # binary images in {-1, 1} (gankit.data.binarize): grey > 1/2, or Bernoulli(grey) drawn once (seeded by seed)
     binarize: Literal["threshold", "stochastic"] | None = None
 

@@ -18,7 +18,8 @@ from gankit.images import save_grid, save_image, save_points
 @dataclass
 class Preview:
     """``kind``: ``images`` (``data`` N x C x H x W in [-1, 1], ``nrow`` per row), ``points`` (N x D,
-    coloured by ``labels`` when given), ``audio`` (N x C x T clips: spectrograms and WAV files) or ``frames``
+    coloured by ``labels`` when given), ``audio`` (N x C x T clips at ``rate`` samples per second, 0 for 16 kHz:
+    spectrograms and WAV files) or ``frames``
     (``data`` R x T x C x H x W in [-1, 1]: a strip of T frames per row, with a wider gap before frame ``split``
     when given, e.g. between context and prediction)."""
 
@@ -28,12 +29,13 @@ class Preview:
     labels: torch.Tensor | None = None
     title: str = ""
     split: int | None = None
+    rate: int = 0
 
 
-def samples_preview(x: torch.Tensor, nrow: int | None = None) -> Preview:
-    """Generated samples as a preview: an image grid for images, spectrograms (and WAVs) for audio, a scatter for
-    points."""
-    return Preview({4: "images", 3: "audio"}.get(x.ndim, "points"), x.detach().cpu(), nrow=nrow)
+def samples_preview(x: torch.Tensor, nrow: int | None = None, rate: int = 0) -> Preview:
+    """Generated samples as a preview: an image grid for images, spectrograms (and WAVs at ``rate``) for audio, a
+    scatter for points."""
+    return Preview({4: "images", 3: "audio"}.get(x.ndim, "points"), x.detach().cpu(), nrow=nrow, rate=rate)
 
 
 def frame_strips(frames: torch.Tensor, split: int | None = None, padding: int = 2, gap: int = 8) -> torch.Tensor:
@@ -62,10 +64,10 @@ def save_preview(preview: Preview, path: str | Path) -> Path:
         return save_grid(preview.data, path, nrow=preview.nrow)
     if preview.kind == "points":
         return save_points(preview.data, path, labels=preview.labels, title=preview.title)
-    if preview.kind == "audio":  # N x C x T clips at 16 kHz: spectrograms, and WAV files beside the PNG
-        from gankit.sound import save_audio_preview
+    if preview.kind == "audio":  # N x C x T clips: spectrograms, and WAV files beside the PNG
+        from gankit.sound import SAMPLE_RATE, save_audio_preview
 
-        return save_audio_preview(preview.data, path)
+        return save_audio_preview(preview.data, path, preview.rate or SAMPLE_RATE)
     if preview.kind == "frames":
         return save_image(frame_strips(preview.data, preview.split), path, scale=max(1, 64 // preview.data.shape[-1]))
     raise ValueError(f"no renderer for previews of kind '{preview.kind}'")

@@ -10,8 +10,8 @@ import torch
 from scipy.io import wavfile
 
 from gankit.cli import main
-from gankit.data import load_dataset
-from gankit.data.audio import CLIP_LENGTH, SAMPLE_RATE, fit_length, load_clip, read_wav, resample, write_wav
+from gankit.data import DataSpec, load_dataset
+from gankit.data.audio import CLIP_LENGTH, SAMPLE_RATE, clip_length, fit_length, load_clip, read_wav, resample, write_wav
 from gankit.errors import UserError
 
 FSDD = Path(__file__).resolve().parents[3] / "shared" / "data" / "fsdd"  # ../shared/data/fsdd from the repo root
@@ -101,6 +101,35 @@ def test_fsdd_official_split_and_labels(tmp_path):
     assert test.x.shape == (20, 1, CLIP_LENGTH) and test.spec.kind == "audio"
     assert test.classes == [str(d) for d in range(10)]
     assert sorted(test.y.tolist()) == [3] * 10 + [7] * 10
+
+
+def test_fsdd_at_its_own_8_khz_rate_is_1024_s_clips_without_resampling(tmp_path):
+    root = _fake_fsdd(tmp_path / "fsdd")
+    test = load_dataset("fsdd", "test", root=str(root), sample_rate=8000)
+    assert test.x.shape == (20, 1, 8192) and test.spec.rate == 8000
+    assert load_dataset("fsdd", "test", root=str(root)).spec.rate == SAMPLE_RATE
+    one = sorted(root.glob("3_*_0.wav"))[0]
+    raw = read_wav(one)[0]  # 400 samples at 8 kHz, kept as they are: centred in 8,192 zeros, peak-normalised
+    start = (8192 - len(raw)) // 2
+    np.testing.assert_allclose(test.x[0, 0, start : start + len(raw)].numpy(), raw / np.abs(raw).max(), atol=1e-6)
+
+
+def test_a_clip_length_needs_a_rate_that_divides_evenly():
+    assert (clip_length(8000), clip_length(16000), clip_length(4000)) == (8192, 16384, 4096)
+    with pytest.raises(UserError, match="data.sample_rate=22050"):
+        clip_length(22050)
+
+
+def test_a_sample_rate_for_data_that_is_not_audio_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="data.sample_rate=8000: moons does not take a sample rate"):
+        load_dataset("moons", sample_rate=8000)
+
+
+def test_the_rate_is_kept_in_the_spec_and_old_audio_specs_read_as_16_khz():
+    spec = DataSpec((1, 8192), "audio", rate=8000)
+    assert DataSpec.from_dict(spec.to_dict()) == spec
+    assert DataSpec.from_dict({"shape": [1, 16384], "kind": "audio"}).rate == 16000  # written before rates were kept
+    assert DataSpec.from_dict({"shape": [1, 28, 28]}).rate == 0
 
 
 def test_folder_labels_come_from_fsdd_names_or_sub_folders(tmp_path):

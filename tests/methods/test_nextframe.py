@@ -95,6 +95,26 @@ def test_several_futures_from_one_context():
     assert not torch.allclose(one, other)
 
 
+def test_an_ema_of_g_averages_the_weights_and_predicts_in_g_place():
+    torch.manual_seed(0)
+    m = method("nextframe.ema_decay=0.5", "nextframe.adv_weight=0.05")
+    assert set(m.modules) == {"G", "G_ema", "D"}
+    before = [p.detach().clone() for p in m.G.parameters()]
+    m.setup(TrainContext.for_data(squares(), batch_size=8))
+    m.step()  # the first update's decay is the warm-up's min(0.5, 1/10) = 0.1
+    for p_ema, p, p0 in zip(m.G_ema.parameters(), m.G.parameters(), before):
+        torch.testing.assert_close(p_ema, 0.1 * p0 + 0.9 * p)
+    assert m.state_dict() == {"ema_steps": 1}
+    seqs = squares(4, seed=1).x
+    pred = m.rollout(seqs, 3)
+    with torch.no_grad():
+        for p in m.G.parameters():
+            p.add_(1.0)  # G moves on; predictions come from G_ema alone
+    torch.testing.assert_close(m.rollout(seqs, 3), pred)
+    m.load_state_dict({"ema_steps": 7})
+    assert m.ema_steps == 7
+
+
 def test_horizon_scores_of_a_perfect_and_a_blank_prediction():
     truth = squares(4).x[:, 2:5]
     perfect = horizon_scores(truth, truth)

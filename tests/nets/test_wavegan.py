@@ -12,7 +12,7 @@ from gankit.data import RunData, TensorData
 from gankit.data.audio import read_wav
 from gankit.errors import UserError
 from gankit.nets import build_gan
-from gankit.nets.wavegan import PhaseShuffle, WaveGANDiscriminator, WaveGANGenerator, phase_shuffle
+from gankit.nets.wavegan import PhaseShuffle, WaveGANDiscriminator, WaveGANGenerator, phase_shuffle, stages_for
 
 RAMP = torch.arange(6.0).view(1, 1, 6)  # [0, 1, 2, 3, 4, 5]
 
@@ -49,7 +49,7 @@ def test_the_module_shifts_by_at_most_n_and_is_the_identity_in_eval_mode():
     assert torch.equal(ps.eval()(x), x)
 
 
-@pytest.mark.parametrize("length,channels", [(16384, 1), (1024, 2)])
+@pytest.mark.parametrize("length,channels", [(16384, 1), (1024, 2), (8192, 1), (2048, 1)])
 def test_shapes(length, channels):
     G = WaveGANGenerator(z_dim=10, length=length, channels=channels, width=2)
     D = WaveGANDiscriminator(length=length, channels=channels, width=2)
@@ -68,9 +68,18 @@ def test_the_published_sizes():
     assert sum(isinstance(m, PhaseShuffle) for m in D.net) == 4 and D.fc.in_features == 16 * 1024
 
 
-def test_a_length_that_is_not_16_times_a_power_of_4_is_refused():
-    with pytest.raises(ValueError, match="16 \\* 4\\^k"):
-        WaveGANGenerator(length=16000)
+def test_8192_samples_take_four_stages_from_32_steps():
+    """1.024 s at 8 kHz (data.sample_rate=8000): one stage fewer than the paper's 16,384, from 32 steps."""
+    assert stages_for(16384) == (5, 16) and stages_for(8192) == (4, 32) and stages_for(4096) == (4, 16)
+    G, D = WaveGANGenerator(width=8, length=8192), WaveGANDiscriminator(width=8, length=8192)
+    assert G.fc.out_features == 32 * 64 and D.fc.in_features == 32 * 64  # 8d channels x 32 steps
+    assert sum(isinstance(m, torch.nn.ConvTranspose1d) for m in G.net) == 4
+
+
+@pytest.mark.parametrize("length", [16000, 1536, 24576, 8])
+def test_a_length_that_is_not_16_or_32_times_a_power_of_4_is_refused(length):
+    with pytest.raises(ValueError, match="16 \\* 4\\^k or 32 \\* 4\\^k"):
+        WaveGANGenerator(length=length)
 
 
 def test_the_arch_refuses_image_data():
@@ -79,20 +88,37 @@ def test_the_arch_refuses_image_data():
         build_gan(cfg, (1, 28, 28))
 
 
+TINY_RUN = ["model.g_width=2", "model.d_width=2", "model.z_dim=8", "train.steps=2", "train.batch_size=4",
+            "train.sample_every=2", "train.log_every=1", "train.checkpoint_every=2", "train.minutes=null",
+            "train.loggers=[csv]"]  # fmt: skip
+
+
+def train_tiny(run, monkeypatch, data: TensorData, *overrides: str) -> None:
+    """A 2-step wavegan-fsdd run on ``data`` instead of FSDD."""
+    monkeypatch.setattr(sys.modules["gankit.train.loop"], "load_run_data", lambda cfg: RunData({"train": data}))
+    assert main(["train", "--config", "wavegan-fsdd", "--run-dir", str(run), "--no-progress", *TINY_RUN, *overrides]) == 0
+
+
 def test_a_tiny_wavegan_run_writes_spectrograms_and_wavs(tmp_path, monkeypatch, capsys):
     g = torch.Generator().manual_seed(0)
     t = torch.arange(1024) / 16000
     clips = torch.sin(2 * torch.pi * (300 + 400 * torch.rand(32, 1, 1, generator=g)) * t)  # [32, 1, 1024]
-    data = RunData({"train": TensorData(clips, name="tones")})
-    monkeypatch.setattr(sys.modules["gankit.train.loop"], "load_run_data", lambda cfg: data)
     run = tmp_path / "run"
-    overrides = ["model.g_width=2", "model.d_width=2", "model.z_dim=8", "train.steps=2", "train.batch_size=4",
-                 "train.sample_every=2", "train.log_every=1", "train.checkpoint_every=2", "train.minutes=null",
-                 "train.loggers=[csv]"]  # fmt: skip
-    assert main(["train", "--config", "wavegan-fsdd", "--run-dir", str(run), "--no-progress", *overrides]) == 0
+    train_tiny(run, monkeypatch, TensorData(clips, name="tones"))
     assert (run / "samples" / "step_00000002.png").stat().st_size > 1000
     wav, rate = read_wav(run / "samples" / "step_00000002" / "00.wav")
     assert rate == 16000 and wav.shape == (1024,)
     assert main(["sample", "--run", str(run), "-n", "3", "--out", str(tmp_path / "s" / "digit.wav")]) == 0
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["digit_000.wav", "digit_001.wav", "digit_002.wav"]
     assert main(["sample", "--run", str(run), "-n", "3", "--out", str(tmp_path / "s.gif")]) == 2
+
+
+def test_an_8_khz_run_writes_its_previews_and_samples_at_8_khz(tmp_path, monkeypatch):
+    t = torch.arange(2048) / 8000
+    clips = torch.sin(2 * torch.pi * 300 * t).expand(8, 1, 2048).clone()  # [8, 1, 2048]: 0.256 s at 8 kHz
+    run = tmp_path / "run"
+    train_tiny(run, monkeypatch, TensorData(clips, name="tones", rate=8000), "data.sample_rate=8000")
+    wav, rate = read_wav(run / "samples" / "step_00000002" / "00.wav")
+    assert rate == 8000 and wav.shape == (2048,)
+    assert main(["sample", "--run", str(run), "-n", "1", "--out", str(tmp_path / "s")]) == 0
+    assert read_wav(tmp_path / "s" / "000.wav")[1] == 8000

@@ -77,9 +77,10 @@ def run(args: argparse.Namespace) -> int:
         cls=args.cls,
     )
     if images.ndim == 3:  # audio clips (N x C x T): WAV files, spectrograms or an .npz (gankit.sound)
-        from gankit.sound import save_audio_samples
+        from gankit.sound import SAMPLE_RATE, save_audio_samples
+        from gankit.train.restore import run_config
 
-        out = save_audio_samples(images, args.out)
+        out = save_audio_samples(images, args.out, run_config(args.run).data.sample_rate or SAMPLE_RATE)
     else:
         out = gankit.save_samples(images, args.out)
     print(f"wrote {args.n} samples{'' if args.cls is None else f' of class {args.cls}'} to {out}")

@@ -26,6 +26,7 @@ def load_dataset(
     root: str | None = None,
     img_size: int | None = None,
     channels: int | None = None,
+    sample_rate: int | None = None,
 ) -> TensorData:
     """Load a dataset by name.
 
@@ -35,6 +36,7 @@ def load_dataset(
         root: a folder with the dataset's files, tried before the default places.
         img_size: resize images to this square size (None keeps the native size).
         channels: 1 or 3 to convert, None keeps the dataset's own.
+        sample_rate: audio only: resample clips to this rate (None: 16 kHz).
 
     Returns:
         A :class:`TensorData` with images in [-1, 1].
@@ -44,18 +46,25 @@ def load_dataset(
         >>> data.x.shape
         torch.Size([10000, 1, 28, 28])
     """
+    rate = {} if sample_rate is None else {"sample_rate": sample_rate}
     if name.startswith("folder:"):
-        if audio.is_audio_folder(name[len("folder:") :]):  # WAV files: 16 kHz clips (gankit.data.audio)
-            return audio.load_audio_folder(name[len("folder:") :])
+        if audio.is_audio_folder(name[len("folder:") :]):  # WAV files: 1.024 s clips (gankit.data.audio)
+            return audio.load_audio_folder(name[len("folder:") :], sample_rate or audio.SAMPLE_RATE)
+        if rate:
+            raise UserError(f"data.sample_rate={sample_rate} is an audio setting; {name} holds images")
         return load_folder(name[len("folder:") :], img_size=img_size, channels=channels)
     if name not in DATASETS:
         raise UserError(f"unknown dataset '{name}' (known: {', '.join(sorted(DATASETS))}, folder:PATH)")
-    return DATASETS[name](split=split, root=root, img_size=img_size, channels=channels)
+    if rate and name not in audio.TAKES_SAMPLE_RATE:
+        raise UserError(f"data.sample_rate={sample_rate}: {name} does not take a sample rate (audio datasets that "
+                        f"do: {', '.join(sorted(audio.TAKES_SAMPLE_RATE))}, folder:PATH of WAV files)")  # fmt: skip
+    return DATASETS[name](split=split, root=root, img_size=img_size, channels=channels, **rate)
 
 
 def load_from_config(cfg) -> TensorData:
     """Load the dataset a :class:`gankit.config.DataConfig` describes (binarised when ``cfg.binarize`` is set)."""
-    data = load_dataset(cfg.name, split=cfg.split, root=cfg.root, img_size=cfg.img_size, channels=cfg.channels)
+    data = load_dataset(cfg.name, split=cfg.split, root=cfg.root, img_size=cfg.img_size, channels=cfg.channels,
+                        sample_rate=getattr(cfg, "sample_rate", None))  # fmt: skip
     if getattr(cfg, "binarize", None):
         from gankit.data.binarize import binarize
 

@@ -36,6 +36,15 @@ from gankit.errors import UserError
 
 SAMPLE_RATE = 16_000
 CLIP_LENGTH = 16_384  # WaveGAN's 2^14 samples
+CLIP_SECONDS = CLIP_LENGTH / SAMPLE_RATE  # 1.024 s at every rate (data.sample_rate): 8,192 samples at 8 kHz
+
+
+def clip_length(rate: int) -> int:
+    """Samples in a clip of :data:`CLIP_SECONDS` at ``rate`` (``data.sample_rate``), e.g. 8,192 at 8 kHz."""
+    if rate <= 0 or rate * CLIP_LENGTH % SAMPLE_RATE:
+        raise UserError(f"data.sample_rate={rate}: clips last 1.024 s, so the rate must be a positive multiple of "
+                        "125 samples per second (8000, 16000, ...)")  # fmt: skip
+    return rate * CLIP_LENGTH // SAMPLE_RATE
 FSDD_TEST_INDICES = range(5)  # the official split: indices 0-4 of each (speaker, digit) are the test set
 FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)\.wav$", re.IGNORECASE)
 WAV_EXTENSIONS = {".wav"}
@@ -152,14 +161,15 @@ def folder_labels(root: Path, files: list[Path]) -> tuple[list[str], torch.Tenso
     return classes, torch.tensor([index[n] for n in names], dtype=torch.int64)
 
 
-def load_audio_folder(path: str, rate: int = SAMPLE_RATE, length: int = CLIP_LENGTH) -> TensorData:
-    """``folder:PATH`` for WAV files: every clip below PATH, labelled as :func:`folder_labels` says."""
+def load_audio_folder(path: str, rate: int = SAMPLE_RATE) -> TensorData:
+    """``folder:PATH`` for WAV files: every clip below PATH at ``rate``, labelled as :func:`folder_labels` says."""
+    length = clip_length(rate)
     root = Path(path).expanduser()
     files = list_wavs(root)
     if not files:
         raise UserError(f"folder:{path}: no WAV files in this folder")
     classes, labels = folder_labels(root, files)
-    return TensorData(x=load_clips(files, rate, length), y=labels, classes=classes, name=f"folder:{path}")
+    return TensorData(x=load_clips(files, rate, length), y=labels, classes=classes, name=f"folder:{path}", rate=rate)
 
 
 def fsdd_root(root: str | None) -> Path:
@@ -185,12 +195,18 @@ def fsdd_files(folder: Path, split: str) -> list[Path]:
     return sorted(found)
 
 
+TAKES_SAMPLE_RATE = {"fsdd"}  # registered audio datasets whose loader takes data.sample_rate (as sample_rate=)
+
+
 @register("fsdd")
-def fsdd(split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None):
-    """``data.name=fsdd``: the Free Spoken Digit Dataset, 16 kHz 1 x 16384 clips labelled 0-9 (official split).
+def fsdd(split: str = "train", root: str | None = None, img_size: int | None = None, channels: int | None = None,
+         sample_rate: int = SAMPLE_RATE):  # fmt: skip
+    """``data.name=fsdd``: the Free Spoken Digit Dataset, 1.024 s clips labelled 0-9 (official split), at 16 kHz
+    (1 x 16384) unless ``sample_rate`` says otherwise (8000: the recordings' own rate, 1 x 8192, no resampling).
     ``img_size`` and ``channels`` are image settings and must stay unset."""
     if img_size is not None or channels not in (None, 1):
         raise UserError("fsdd: data.img_size and data.channels are image settings; audio clips are 1 x 16384")
     files = fsdd_files(fsdd_root(root), split)
     y = torch.tensor([int(f.name.split("_")[0]) for f in files], dtype=torch.int64)
-    return TensorData(x=load_clips(files), y=y, classes=[str(d) for d in range(10)], name=f"fsdd:{split}")
+    x = load_clips(files, sample_rate, clip_length(sample_rate))
+    return TensorData(x=x, y=y, classes=[str(d) for d in range(10)], name=f"fsdd:{split}", rate=sample_rate)

@@ -12,6 +12,7 @@ from gankit.images import resize
 
 
 KINDS = ("image", "points", "audio", "video")
+LEGACY_AUDIO_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,15 @@ class DataSpec:
     """What a model needs to know of its data: one item's shape, its kind, its classes, what else it carries.
 
     ``kind`` decides how previews render (image grid, point scatter, ...) and which networks fit;
-    ``cond`` names the extra per-item tensors that batches carry beside ``x`` and ``y``.
+    ``cond`` names the extra per-item tensors that batches carry beside ``x`` and ``y``; ``rate`` is the
+    sample rate of audio clips (samples per second; 0 for other kinds), which previews and WAV files need.
     """
 
     shape: tuple[int, ...]
     kind: str = ""  # "": from the shape (kind_of)
     classes: tuple[str, ...] = ()
     cond: tuple[str, ...] = ()
+    rate: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "shape", tuple(self.shape))
@@ -39,11 +42,15 @@ class DataSpec:
         return len(self.classes)
 
     def to_dict(self) -> dict:
-        return {"shape": list(self.shape), "kind": self.kind, "classes": list(self.classes), "cond": list(self.cond)}
+        out = {"shape": list(self.shape), "kind": self.kind, "classes": list(self.classes), "cond": list(self.cond)}
+        return out | ({"rate": self.rate} if self.rate else {})
 
     @classmethod
     def from_dict(cls, d: dict) -> DataSpec:
-        return cls(tuple(d["shape"]), d.get("kind", ""), tuple(d.get("classes", ())), tuple(d.get("cond", ())))
+        spec = cls(tuple(d["shape"]), d.get("kind", ""), tuple(d.get("classes", ())), tuple(d.get("cond", ())))
+        # Audio checkpoints written before the rate was kept were all 16 kHz (gankit.data.audio's default).
+        rate = d.get("rate", LEGACY_AUDIO_RATE if spec.kind == "audio" else 0)
+        return cls(spec.shape, spec.kind, spec.classes, spec.cond, int(rate))
 
 
 def kind_of(shape: tuple[int, ...]) -> str:
@@ -61,6 +68,7 @@ class TensorData:
     classes: list[str] = field(default_factory=list)
     name: str = ""
     extra: dict[str, torch.Tensor] = field(default_factory=dict)
+    rate: int = 0  # audio: samples per second
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -76,7 +84,7 @@ class TensorData:
 
     @property
     def spec(self) -> DataSpec:
-        return DataSpec(self.shape, kind_of(self.shape), tuple(self.classes), tuple(self.extra))
+        return DataSpec(self.shape, kind_of(self.shape), tuple(self.classes), tuple(self.extra), self.rate)
 
 
 @dataclass

@@ -218,7 +218,7 @@ class GAN:
         return self.decode(z, cond)
 
     def preview(self) -> Preview:
-        return samples_preview(self.sample(self.z_preview))
+        return samples_preview(self.sample(self.z_preview), rate=self.spec.rate)
 
     def evaluate(self) -> dict[str, float]:
         return self.scorer(self.sample, self.z_dim)

@@ -9,7 +9,8 @@ DCGAN flattened to one dimension for raw waveforms.
   sample by the periodic artefacts of transposed convolutions, which sit at fixed phases of its stride.
 
 ``model.arch=wavegan``: ``model.g_width`` / ``model.d_width`` are the paper's model size d (64 as published);
-``model.depth`` is set by the clip length, 16 * 4^depth (5 stages for 16,384 samples).
+the number of stages is set by the clip length, 16 * 4^k (5 stages for the paper's 16,384 samples) or 32 * 4^k
+(4 stages for 8,192 samples, 1.024 s at 8 kHz: ``data.sample_rate=8000``, whose G starts from 32 steps).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-KERNEL, STRIDE, START = 25, 4, 16  # the paper's kernel, stride and G's first length
+KERNEL, STRIDE, START = 25, 4, 16  # the paper's kernel, stride and G's first length (32 for 32 * 4^k samples)
 PAD = 11  # (L + 2 * 11 - 25) // 4 + 1 = L / 4 for L divisible by 4; the transposed conv mirrors it
 
 
@@ -50,12 +51,14 @@ class PhaseShuffle(nn.Module):
         return phase_shuffle(x, shift, self.n)
 
 
-def stages_for(length: int) -> int:
-    """The number of 4x stages between G's first length (16) and ``length`` (which must be 16 * 4^k)."""
-    k = round(math.log(length / START, STRIDE)) if length >= START else -1
-    if k < 1 or START * STRIDE**k != length:
-        raise ValueError(f"WaveGAN takes clips of 16 * 4^k samples (1024, 4096, 16384, ...), got {length}")
-    return k
+def stages_for(length: int) -> tuple[int, int]:
+    """(k, first length): the 4x stages from G's first length (16, or 32) up to ``length`` = 16 * 4^k or 32 * 4^k."""
+    for start in (START, 2 * START):
+        k = round(math.log(length / start, STRIDE)) if length >= start else -1
+        if k >= 1 and start * STRIDE**k == length:
+            return k, start
+    raise ValueError(f"WaveGAN takes clips of 16 * 4^k or 32 * 4^k samples (1024, 2048, ..., 8192, 16384), "
+                     f"got {length}")  # fmt: skip
 
 
 class WaveGANGenerator(nn.Module):
@@ -63,10 +66,10 @@ class WaveGANGenerator(nn.Module):
 
     def __init__(self, z_dim: int = 100, length: int = 16384, channels: int = 1, width: int = 64):
         super().__init__()
-        k = stages_for(length)
+        k, self.start = stages_for(length)
         widths = [width * 2 ** (k - 1 - i) for i in range(k)] + [channels]  # 16d, 8d, ..., d, c for k = 5
         self.first = widths[0]
-        self.fc = nn.Linear(z_dim, START * widths[0])
+        self.fc = nn.Linear(z_dim, self.start * widths[0])
         layers: list[nn.Module] = []
         for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:])):
             layers.append(nn.ConvTranspose1d(c_in, c_out, KERNEL, STRIDE, padding=PAD, output_padding=1))
@@ -74,7 +77,7 @@ class WaveGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.fc(z).view(len(z), self.first, START))  # [B, 16d, 16]
+        h = F.relu(self.fc(z).view(len(z), self.first, self.start))  # [B, 16d, 16] for 16,384 samples
         return self.net(h)  # [B, c, 16 * 4^k]
 
 
@@ -83,7 +86,7 @@ class WaveGANDiscriminator(nn.Module):
 
     def __init__(self, length: int = 16384, channels: int = 1, width: int = 64, shuffle: int = 2):
         super().__init__()
-        k = stages_for(length)
+        k, start = stages_for(length)
         widths = [channels] + [width * 2**i for i in range(k)]  # c, d, 2d, ..., 16d for k = 5
         layers: list[nn.Module] = []
         for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:])):
@@ -91,7 +94,7 @@ class WaveGANDiscriminator(nn.Module):
             if i < k - 1:  # not after the last conv (section 3.3)
                 layers.append(PhaseShuffle(shuffle))
         self.net = nn.Sequential(*layers)
-        self.fc = nn.Linear(START * widths[-1], 1)
+        self.fc = nn.Linear(start * widths[-1], 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.net(x).flatten(1)).squeeze(1)  # [B, 16d, 16] -> [B]
