@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 from common import hardware, train_once, write_results  # noqa: E402  (benchmarks/common.py, beside this script)
 import gankit  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
-from gankit.data.audio import SAMPLE_RATE, fit_length, resample, write_wav  # noqa: E402
+from gankit.data.audio import SAMPLE_RATE, resample_clips, write_wav  # noqa: E402
 from gankit.metrics.extractors import extract, get_extractor  # noqa: E402
 from gankit.metrics.fid import fid  # noqa: E402
 from gankit.metrics.inception_score import inception_score  # noqa: E402
@@ -50,14 +49,6 @@ def white_noise(n: int, length: int, seed: int = 0) -> torch.Tensor:
     """Gaussian white noise, peak-normalised per clip as the loader normalises real clips."""
     x = torch.randn(n, 1, length, generator=torch.Generator().manual_seed(seed))
     return x / x.abs().amax(dim=2, keepdim=True)
-
-
-def to_16khz(clips: torch.Tensor, rate: int) -> torch.Tensor:
-    """N x 1 x T clips at ``rate`` -> N x 1 x 16384 at 16 kHz, by the loader's polyphase filter."""
-    if rate == SAMPLE_RATE:
-        return clips
-    out = [fit_length(resample(c[0].numpy(), rate, SAMPLE_RATE)) for c in clips]
-    return torch.from_numpy(np.stack(out))[:, None].float()
 
 
 def band_and_silence(clips: torch.Tensor) -> tuple[float, float]:
@@ -130,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
     test = load_dataset("fsdd", "test", root=args.data)
     assert test.y is not None
     native = gankit.sample(run, n=args.n, seed=0)  # [n, 1, 16384] at 16 kHz ([n, 1, 8192] at 8 kHz)
-    fake = to_16khz(native, rate)
+    fake = resample_clips(native, rate)  # the classifier's 16 kHz, by the loader's filter
     noise = white_noise(args.n, test.x.shape[-1])
     ex = get_extractor("fsdd-classifier")
     (test_f, test_p), (fake_f, fake_p), (noise_f, noise_p) = (extract(ex, x) for x in (test.x, fake, noise))

@@ -24,6 +24,7 @@ from gankit.metrics.extractors import default_extractor, extract, get_extractor
 from gankit.metrics.memorisation import memorisation
 from gankit.metrics.reference import parse_against, reference_features
 from gankit.metrics.scoring import SCORES, FeatureSet, check_names, register_direction, score_features
+from gankit.data.audio import SAMPLE_RATE, resample_clips
 from gankit.train.restore import load_generator
 
 # Memorisation is no score on features (it needs the images, the training split and writes a grid), so it
@@ -128,6 +129,9 @@ def evaluate(
     real_f, real_p, real_idx = reference_features(dataset, split, ex, n, seed=seed, progress=progress)
     if kind == "run":
         batches = _generator_batches(method, n, seed, labels)
+        rate = getattr(getattr(method, "spec", None), "rate", 0)
+        if rate and rate != SAMPLE_RATE:  # audio references load at 16 kHz (a run may be at data.sample_rate=8000)
+            batches = (resample_clips(b, rate) for b in batches)
         kept: list[torch.Tensor] = []
 
         def keep(it):  # keep the images for the memorisation check while extracting

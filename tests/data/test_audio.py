@@ -11,7 +11,8 @@ from scipy.io import wavfile
 
 from gankit.cli import main
 from gankit.data import DataSpec, load_dataset
-from gankit.data.audio import CLIP_LENGTH, SAMPLE_RATE, clip_length, fit_length, load_clip, read_wav, resample, write_wav
+from gankit.data.audio import (CLIP_LENGTH, SAMPLE_RATE, clip_length, fit_length, load_clip, read_wav, resample,
+                               resample_clips, write_wav)
 from gankit.errors import UserError
 
 FSDD = Path(__file__).resolve().parents[3] / "shared" / "data" / "fsdd"  # ../shared/data/fsdd from the repo root
@@ -43,6 +44,16 @@ def test_resample_keeps_the_frequency_and_scales_the_length():
     y = resample(x, rate, SAMPLE_RATE)
     assert len(y) == SAMPLE_RATE
     assert _peak_hz(y, SAMPLE_RATE) == pytest.approx(1000.0, abs=1.0)
+
+
+def test_resample_clips_keeps_the_tone_and_doubles_the_length():
+    t = torch.arange(8192) / 8000
+    clips = torch.stack([torch.sin(2 * torch.pi * 1000 * t), torch.sin(2 * torch.pi * 440 * t)])[:, None]
+    up = resample_clips(clips, 8000, 16000)
+    assert up.shape == (2, 1, 16384) and up.dtype == torch.float32
+    assert _peak_hz(up[0, 0].numpy(), 16000) == pytest.approx(1000, abs=2)
+    assert _peak_hz(up[1, 0].numpy(), 16000) == pytest.approx(440, abs=2)
+    assert resample_clips(clips, 8000, 8000) is clips
 
 
 def test_fit_length_centres_by_padding_and_cropping():

@@ -9,7 +9,8 @@ import torch
 from gankit.cli import main
 from gankit.config import load_config
 from gankit.data import RunData, TensorData
-from gankit.data.audio import read_wav
+from gankit import evaluation
+from gankit.data.audio import read_wav, write_wav
 from gankit.errors import UserError
 from gankit.nets import build_gan
 from gankit.nets.wavegan import PhaseShuffle, WaveGANDiscriminator, WaveGANGenerator, phase_shuffle, stages_for
@@ -122,3 +123,12 @@ def test_an_8_khz_run_writes_its_previews_and_samples_at_8_khz(tmp_path, monkeyp
     assert rate == 8000 and wav.shape == (2048,)
     assert main(["sample", "--run", str(run), "-n", "1", "--out", str(tmp_path / "s")]) == 0
     assert read_wav(tmp_path / "s" / "000.wav")[1] == 8000
+    # Scored against 16 kHz references, its clips are resampled to 16 kHz first (the classifier's rate).
+    seen = []
+    spied = evaluation.extract
+    monkeypatch.setattr(evaluation, "extract", lambda ex, xs, **kw: spied(ex, [seen.append(x.shape) or x for x in xs], **kw))
+    for i in range(4):
+        write_wav(tmp_path / "ref" / f"{i}.wav", torch.sin(2 * torch.pi * 300 * torch.arange(16384) / 16000))
+    res = evaluation.evaluate(run, f"folder:{tmp_path / 'ref'}", extractor="fsdd-classifier", n=4, metrics=["fid"],
+                              progress=False)  # fmt: skip
+    assert res["n_fake"] == 4 and seen[-1] == (4, 1, 4096)  # 2,048 samples at 8 kHz -> 4,096 at 16 kHz
