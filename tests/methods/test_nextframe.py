@@ -76,6 +76,23 @@ def test_rollout_training_feeds_the_prediction_back_and_scores_every_step():
     assert judged[0].shape[0] == 2 * 2 * 8  # D's pass: real and fake of both steps of the 8 sequences
 
 
+def test_a_d_that_judges_the_whole_rollout_sees_the_context_then_every_prediction():
+    m, _ = trained(1, "nextframe.rollout=2", "nextframe.z_channels=0", "nextframe.adv_weight=0.05",
+                   "nextframe.d_judges=rollout")  # fmt: skip
+    calls, g, d = [], m.G_train, m.D_train
+    m.G_train = lambda x, z: calls.append((x, g(x, z))) or calls[-1][1]
+    judged = []
+    m.D_train = lambda seq: judged.append(seq) or d(seq)
+    m.step()
+    (x1, y1), (_, y2) = calls
+    real, fake = judged[0][:8], judged[0][8:]  # D's pass: the 8 true windows, then the 8 rollouts
+    assert judged[0].shape == (16, 2 + 2, 32, 32)  # k = 2 context frames + R = 2 frames, one channel each
+    torch.testing.assert_close(fake[:, :2], x1)  # the true context ...
+    torch.testing.assert_close(fake[:, 2:], torch.cat([y1, y2], 1).detach())  # ... then both predictions
+    torch.testing.assert_close(real[:, :2], x1)
+    assert not torch.equal(real[:, 2:], fake[:, 2:])
+
+
 def test_evaluate_scores_each_horizon_and_leaves_the_training_rng_alone():
     m, _ = trained(2, "nextframe.dropout=0.3")
     state = torch.get_rng_state()

@@ -18,7 +18,9 @@ One step (their Algorithm 1, with the D and G updates on one minibatch):
 With ``rollout`` R > 1 (not in the paper, which trains single-step) a window holds k + R frames and G predicts
 the R after the context recursively, each prediction fed back as at test time (gradients flow through the
 feedback); every step's prediction pays the losses against its true frame, and D judges it after the true k
-frames before it. R = 1 is the paper's step, draw for draw.
+frames before it, or (``d_judges: rollout``) D judges the whole window at once: the true k frames followed by
+the R predictions against the true k + R frames, so it can reject a rollout whose digits drift, thicken or fade
+from frame to frame. R = 1 is the paper's step, draw for draw.
 
 The adversarial pair comes from :data:`gankit.losses.LOSSES` (``nextframe.loss``). Scores (:func:`horizon_scores`):
 PSNR and SSIM (:mod:`gankit.metrics.image_quality`), Mathieu et al.'s sharpness difference
@@ -59,6 +61,7 @@ class NextFrameConfig(Section):
     context: int = Field(4, gt=0)  # k: frames G sees
     horizon: int = Field(6, gt=0)  # K: recursive predictions t+1..t+K scored (context + horizon <= frames)
     rollout: int = Field(1, gt=0)  # frames predicted recursively per training window, each scored (1: the paper's)
+    d_judges: Literal["step", "rollout"] = "step"  # D sees each prediction after its true context, or the whole rollout
     width: int = Field(16, gt=0)  # G's channels at full resolution
     depth: int = Field(3, gt=0)  # G's halvings (frame side divisible by 2^depth)
     z_channels: int = Field(2, ge=0)  # channels of G's noise map at the coarsest scale; 0: no noise input
@@ -161,7 +164,8 @@ class NextFrame:
         self.adversarial = nf.adv_weight > 0
         if self.adversarial:
             self.loss = LOSSES[nf.loss]
-            self.D = MultiScaleD(nf.context + 1, channels, h, nf.d_width, tuple(nf.d_scales)).to(device)
+            judged = nf.context + (nf.rollout if nf.d_judges == "rollout" else 1)  # frames in a sequence D judges
+            self.D = MultiScaleD(judged, channels, h, nf.d_width, tuple(nf.d_scales)).to(device)
             self.opt_D = torch.optim.Adam(self.D.parameters(), lr=nf.d_lr, betas=tuple(nf.betas))
             self.modules["D"], self.optimizers["D"] = self.D, self.opt_D
         self.images_per_step = cfg.train.batch_size
@@ -218,14 +222,18 @@ class NextFrame:
             preds.append(self.G_train(inputs[-1], self.noise(ys.shape[0])))
             inputs.append(torch.cat([inputs[-1][:, c:], preds[-1].clamp(-1, 1)], 1))
         # Each step's prediction is scored against its true next frame and judged after the true context it
-        # continues (frames r..r+k-1 of the window), so D asks the same question at every step.
+        # continues (frames r..r+k-1 of the window), so D asks the same question at every step; or D judges the
+        # whole window (d_judges: rollout).
         frames = torch.cat([context, ys.flatten(1, 2)], 1)  # N x (k+rollout)*C x H x W, all true
+        if nf.d_judges == "rollout":  # D: the true context, then all R frames, true or predicted
+            real, fake = frames, torch.cat([context, *preds], 1)
         context = torch.cat([frames[:, c * r : c * (r + self.k)] for r in range(nf.rollout)])  # rollout*N, step-major
         y, y_hat = ys.transpose(0, 1).flatten(0, 1), torch.cat(preds)  # rollout*N x C x H x W, step-major
+        if nf.d_judges == "step":
+            real, fake = torch.cat([context, y], 1), torch.cat([context, y_hat], 1)
         stats = {}
         if self.adversarial:  # D first, on the detached prediction, as in Mathieu et al.'s Algorithm 1
-            real, fake = torch.cat([context, y], 1), torch.cat([context, y_hat.detach()], 1)
-            loss_D = self.adversarial_terms(self.D_train, real, fake, "d")
+            loss_D = self.adversarial_terms(self.D_train, real, fake.detach(), "d")
             self.opt_D.zero_grad(set_to_none=True)
             loss_D.backward()
             self.opt_D.step()
@@ -234,7 +242,7 @@ class NextFrame:
         loss_G = nf.lp_weight * lp + nf.gdl_weight * gdl
         if self.adversarial:
             self.D.requires_grad_(False)  # D must not move in G's step; called unwrapped, it needs no sync
-            adv = self.adversarial_terms(self.D, torch.cat([context, y], 1), torch.cat([context, y_hat], 1), "g")
+            adv = self.adversarial_terms(self.D, real, fake, "g")
             self.D.requires_grad_(True)
             loss_G = loss_G + nf.adv_weight * adv
             stats["g_adv"] = adv.detach()
