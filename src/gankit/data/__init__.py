@@ -11,7 +11,8 @@ A run's data (:func:`load_run_data`) is one or several named parts: ``train`` fo
 ``source``, ``target`` and ``target_test`` for a domain pair (``data.target`` set).
 
 Adding a dataset: write a function ``(split, root, img_size, channels) -> TensorData`` and decorate it
-with ``@register("name")``.
+with ``@register("name")``; an audio dataset that honours ``data.sample_rate`` also takes ``sample_rate`` and
+adds its name to :data:`gankit.data.audio.TAKES_SAMPLE_RATE`.
 """
 
 from __future__ import annotations
