@@ -21,6 +21,8 @@ and real clips reach the classifier by the same route.
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -142,7 +144,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     minutes = (time.monotonic() - start) / 60
     steps = run_steps(run)
-    command = f"OMP_NUM_THREADS=1 python benchmarks/wavegan.py --n {args.n}" + (f" --run {run}" if args.run else "")
+    command = f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} python benchmarks/wavegan.py " + " ".join(
+        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))  # fmt: skip
     report = {"benchmark": "wavegan", "command": command, "hardware": hardware(), "run": str(run), "sample_rate": rate, "steps": steps,
               "train_seconds": train.get("seconds"), "score_minutes": minutes, "published": PUBLISHED,
               "classifier": ex.meta, "results": rows}  # fmt: skip
