@@ -36,18 +36,18 @@ from gankit.errors import UserError
 
 SAMPLE_RATE = 16_000
 CLIP_LENGTH = 16_384  # WaveGAN's 2^14 samples
-CLIP_SECONDS = CLIP_LENGTH / SAMPLE_RATE  # 1.024 s at every rate (data.sample_rate): 8,192 samples at 8 kHz
+FSDD_TEST_INDICES = range(5)  # the official split: indices 0-4 of each (speaker, digit) are the test set
+FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)\.wav$", re.IGNORECASE)
+WAV_EXTENSIONS = {".wav"}
 
 
 def clip_length(rate: int) -> int:
-    """Samples in a clip of :data:`CLIP_SECONDS` at ``rate`` (``data.sample_rate``), e.g. 8,192 at 8 kHz."""
+    """Samples in a clip of CLIP_LENGTH / SAMPLE_RATE = 1.024 s at ``rate`` (``data.sample_rate``), e.g. 8,192 at
+    8 kHz."""
     if rate <= 0 or rate * CLIP_LENGTH % SAMPLE_RATE:
         raise UserError(f"data.sample_rate={rate}: clips last 1.024 s, so the rate must be a positive multiple of "
                         "125 samples per second (8000, 16000, ...)")  # fmt: skip
     return rate * CLIP_LENGTH // SAMPLE_RATE
-FSDD_TEST_INDICES = range(5)  # the official split: indices 0-4 of each (speaker, digit) are the test set
-FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)\.wav$", re.IGNORECASE)
-WAV_EXTENSIONS = {".wav"}
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:

@@ -47,10 +47,11 @@ class DataSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> DataSpec:
-        spec = cls(tuple(d["shape"]), d.get("kind", ""), tuple(d.get("classes", ())), tuple(d.get("cond", ())))
+        shape = tuple(d["shape"])
+        kind = d.get("kind") or kind_of(shape)
         # Audio checkpoints written before the rate was kept were all 16 kHz (gankit.data.audio's default).
-        rate = d.get("rate", LEGACY_AUDIO_RATE if spec.kind == "audio" else 0)
-        return cls(spec.shape, spec.kind, spec.classes, spec.cond, int(rate))
+        rate = d.get("rate", LEGACY_AUDIO_RATE if kind == "audio" else 0)
+        return cls(shape, kind, tuple(d.get("classes", ())), tuple(d.get("cond", ())), int(rate))
 
 
 def kind_of(shape: tuple[int, ...]) -> str:

@@ -30,7 +30,6 @@ A trained run's generator takes captions as token ids: ``method.sample(z, encode
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Literal
 
 import torch
@@ -46,7 +45,7 @@ from gankit.methods.gan import update
 from gankit.methods.gan_config import ModelConfig, OptimConfig
 from gankit.methods.registry import register_method
 from gankit.methods.schedule import build_schedulers
-from gankit.methods.tricks.g_side import ema_decay_at, ema_update
+from gankit.methods.tricks.g_side import PredictsWithEMA
 from gankit.nets.modes import eval_mode
 from gankit.nets.text import GLOVE_DIM, TextDiscriminator, TextGenerator, glove_vectors, text_gan
 from gankit.previews import Preview, samples_preview
@@ -133,7 +132,7 @@ def g_step(
     return stats
 
 
-class GANCLS:
+class GANCLS(PredictsWithEMA):
     """A text-conditional G and D with Adam, trained by :func:`d_step` and :func:`g_step`; a generator whose
     ``cond`` is a LongTensor of token ids (N x L, :func:`gankit.data.captions.encode_captions`)."""
 
@@ -161,10 +160,7 @@ class GANCLS:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.d_lr, betas=betas)
         self.modules: dict[str, nn.Module] = {"G": self.G, "D": self.D}
         # The EMA of G's weights samples in G's place (decode, preview, gankit sample); training never reads it.
-        self.ema_decay, self.ema_steps, self.G_ema = c.ema_decay, 0, None
-        if c.ema_decay > 0:
-            self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
-            self.modules["G_ema"] = self.G_ema
+        self.init_ema(c.ema_decay)
         self.optimizers = {"G": self.opt_G, "D": self.opt_D}
         self.schedulers = build_schedulers(cfg.optim, cfg.train.steps, self.optimizers)
         self.images_per_step = cfg.train.batch_size
@@ -207,9 +203,7 @@ class GANCLS:
                        self.scalers["D"], y, self.class_weight)  # fmt: skip
         g_stats = g_step(self.G_train, self.D, self.opt_G, self.noise(len(x_real)), t_right, self.int_weight,
                          self.kl_weight, self.scalers["G"], y, self.class_weight)  # fmt: skip
-        if self.G_ema is not None:
-            ema_update(self.G_ema, self.G, ema_decay_at(self.ema_decay, self.ema_steps))
-            self.ema_steps += 1
+        self.ema_after_step()
         for sched in self.schedulers.values():  # one tick per generator step
             sched.step()
         return {"d_loss": stats.pop("d_loss"), **g_stats, **stats}
@@ -225,7 +219,7 @@ class GANCLS:
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """G(z, t) in eval mode (the EMA of G when it is kept), differentiable in z; ``cond``: token ids (see
         :meth:`captions`)."""
-        G = self.G_ema if self.G_ema is not None else self.G
+        G = self.predictor
         with eval_mode(G):  # batch norm uses running statistics: a sample does not depend on its batch
             return G(z.to(self.device), self.captions(len(z), cond))
 
@@ -244,11 +238,11 @@ class GANCLS:
 
     def state_dict(self) -> dict[str, Any]:
         state = {f"scaler_{k}": s.state_dict() for k, s in self.scalers.items() if s is not None}
-        state |= {"ema_steps": self.ema_steps} if self.G_ema is not None else {}  # the clock of the EMA's warm-up
+        state |= self.ema_state()  # the clock of the EMA's warm-up
         return state | {f"lr_schedule_{k}": s.state_dict() for k, s in self.schedulers.items()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.ema_steps = int(state.get("ema_steps", 0))
+        self.load_ema_state(state)
         for k, scaler in self.scalers.items():
             if scaler is not None and f"scaler_{k}" in state:
                 scaler.load_state_dict(state[f"scaler_{k}"])

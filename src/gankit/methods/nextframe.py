@@ -44,7 +44,7 @@ from gankit.errors import UserError
 from gankit.losses import LOSSES
 from gankit.losses.video import gradient_difference_loss, lp_loss
 from gankit.methods.registry import register_method
-from gankit.methods.tricks.g_side import EMA
+from gankit.methods.tricks.g_side import PredictsWithEMA
 from gankit.metrics.image_quality import high_frequency_ratio, psnr, ssim
 from gankit.metrics.scoring import register_direction
 from gankit.metrics.sharpness import sharpness_difference
@@ -130,7 +130,7 @@ def horizon_scores(pred: torch.Tensor, truth: torch.Tensor) -> dict[str, list[fl
     return out
 
 
-class NextFrame:
+class NextFrame(PredictsWithEMA):
     """G (and D when ``adv_weight`` > 0) with their Adam optimisers; see the module docstring."""
 
     def __init__(self, cfg, spec: DataSpec, device: torch.device):
@@ -157,10 +157,7 @@ class NextFrame:
         self.modules: dict[str, nn.Module] = {"G": self.G}
         self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         # The EMA of G's weights (the GAN's trick) predicts in G's place: evaluation, previews, test scores.
-        self.ema = EMA(self.G, nf.ema_decay) if nf.ema_decay > 0 else None
-        self.G_ema = self.ema.G_ema if self.ema else None
-        if self.ema:
-            self.modules |= self.ema.modules
+        self.init_ema(nf.ema_decay)
         self.adversarial = nf.adv_weight > 0
         if self.adversarial:
             self.loss = LOSSES[nf.loss]
@@ -249,8 +246,7 @@ class NextFrame:
         self.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         self.opt_G.step()
-        if self.ema:
-            self.ema.after_g_step(self.G)
+        self.ema_after_step()
         return {"g_loss": loss_G.detach(), f"l{nf.p}": lp.detach(), "gdl": gdl.detach(), **stats}
 
     @torch.no_grad()
@@ -266,7 +262,7 @@ class NextFrame:
             N x K x C x H x W.
         """
         frames = list(context.to(self.device).unbind(1))
-        G = self.G_ema if self.G_ema is not None else self.G
+        G = self.predictor
         for _ in range(steps):
             y_hat = G(torch.cat(frames[-self.k :], 1), self.noise(frames[0].shape[0], generator))
             frames.append(y_hat.clamp(-1, 1))  # G's output is linear (nets.nextframe); a frame lies in [-1, 1]
@@ -303,17 +299,11 @@ class NextFrame:
         rows = [t for s in range(len(seqs)) for t in (seqs[s, : self.k + steps], torch.cat([blank[s], pred[s]]))]
         return Preview("frames", torch.stack(rows), split=self.k)
 
-    @property
-    def ema_steps(self) -> int:
-        """Updates of the EMA so far: the clock of its warm-up (0 without an EMA)."""
-        return self.ema.step if self.ema else 0
-
     def state_dict(self) -> dict[str, Any]:
-        return {"ema_steps": self.ema_steps} if self.ema else {}
+        return self.ema_state()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if self.ema:
-            self.ema.load_state_dict({"step": state.get("ema_steps", 0)})
+        self.load_ema_state(state)
 
 
 for _key in ("psnr", "ssim", "sharpness"):  # eval.best_metric may name any of them

@@ -36,7 +36,7 @@ from gankit.losses import LOSSES
 # SEGAN's L1 term (eq. 5, ``reduce_mean`` in the authors' code) and step are pix2pix's.
 from gankit.methods.pix2pix import l1, l1_adversarial_step
 from gankit.methods.registry import register_method
-from gankit.methods.tricks.g_side import EMA
+from gankit.methods.tricks.g_side import PredictsWithEMA
 from gankit.metrics.audio_quality import segmental_snr
 from gankit.metrics.scoring import register_direction
 from gankit.nets.modes import eval_mode
@@ -110,7 +110,7 @@ def de_emphasis(y: torch.Tensor, coeff: float) -> torch.Tensor:
     return torch.from_numpy(out).to(y.dtype)
 
 
-class SEGAN:
+class SEGAN(PredictsWithEMA):
     """G (encoder-decoder) and, unless ``adv_weight`` is 0, D (pair judge) with their RMSprop optimizers."""
 
     def __init__(self, cfg, spec: DataSpec, device: torch.device):
@@ -132,10 +132,7 @@ class SEGAN:
         self.opt_G = torch.optim.RMSprop(self.G.parameters(), lr=s.lr)
         self.modules: dict[str, nn.Module] = {"G": self.G}
         # The EMA of G's weights (the GAN's trick) enhances in G's place (evaluate, preview, gankit enhance).
-        self.ema = EMA(self.G, s.ema_decay) if s.ema_decay > 0 else None
-        self.G_ema = self.ema.G_ema if self.ema else None
-        if self.ema:
-            self.modules |= self.ema.modules
+        self.init_ema(s.ema_decay)
         self.optimizers: dict[str, torch.optim.Optimizer] = {"G": self.opt_G}
         if s.adv_weight > 0:
             self.D = SEGANDiscriminator(s.crop, d_widths, s.d_batch_norm).to(device)
@@ -163,8 +160,7 @@ class SEGAN:
         clean, noisy = pre_emphasis(clean, self.cfg.preemphasis), pre_emphasis(noisy, self.cfg.preemphasis)
         # Real and fake pairs pass through D separately, as in the authors' code.
         stats = l1_adversarial_step(self, noisy, clean, extra=self._ssnr_term if self.cfg.ssnr_weight else None)
-        if self.ema:
-            self.ema.after_g_step(self.G)
+        self.ema_after_step()
         return stats
 
     def _ssnr_term(self, out: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -184,7 +180,7 @@ class SEGAN:
         t = noisy.shape[-1]
         x = torch.nn.functional.pad(pre_emphasis(noisy.float(), self.cfg.preemphasis), (0, -t % multiple))
         g = torch.Generator().manual_seed(Z_SEED)
-        G = self.G_ema if self.G_ema is not None else self.G
+        G = self.predictor
         with eval_mode(G):
             out = []
             for chunk in x.split(batch_size):
@@ -203,17 +199,11 @@ class SEGAN:
         clean = self.val["clean"].cpu()
         return {"segsnr": float(segmental_snr(clean, out).mean()), "l1": float(l1(out, clean))}
 
-    @property
-    def ema_steps(self) -> int:
-        """Updates of the EMA so far: the clock of its warm-up (0 without an EMA)."""
-        return self.ema.step if self.ema else 0
-
     def state_dict(self) -> dict[str, Any]:
-        return {"ema_steps": self.ema_steps} if self.ema else {}
+        return self.ema_state()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if self.ema:
-            self.ema.load_state_dict({"step": state.get("ema_steps", 0)})
+        self.load_ema_state(state)
 
 
 register_direction("segsnr", True)

@@ -88,6 +88,47 @@ class EMA(Trick):
         self.step = int(state["step"])
 
 
+class PredictsWithEMA:
+    """For methods outside the GAN's trick loop whose G predicts through an :class:`EMA` of its weights (GAN-CLS
+    samples, SEGAN's enhancement, next-frame rollouts): one copy of the wiring. Call :meth:`init_ema` once
+    ``self.G`` and ``self.modules`` exist and :meth:`ema_after_step` after each G update; :attr:`predictor` is
+    the G to predict with; the warm-up clock is checkpointed as ``{"ema_steps": N}`` (:meth:`ema_state`)."""
+
+    G: Any  # the method's own G class (Any: an nn.Module here would hide its own methods from the type checker)
+    modules: dict[str, nn.Module]
+    ema: EMA | None = None
+
+    def init_ema(self, decay: float) -> None:
+        self.ema = EMA(self.G, decay) if decay > 0 else None
+        if self.ema:
+            self.modules |= self.ema.modules
+
+    def ema_after_step(self) -> None:
+        if self.ema:
+            self.ema.after_g_step(self.G)
+
+    @property
+    def G_ema(self) -> nn.Module | None:
+        return self.ema.G_ema if self.ema else None
+
+    @property
+    def predictor(self) -> nn.Module:
+        """The EMA of G when there is one, else G."""
+        return self.ema.G_ema if self.ema else self.G
+
+    @property
+    def ema_steps(self) -> int:
+        """Updates of the EMA so far: the clock of its warm-up (0 without an EMA)."""
+        return self.ema.step if self.ema else 0
+
+    def ema_state(self) -> dict[str, Any]:
+        return {"ema_steps": self.ema_steps} if self.ema else {}
+
+    def load_ema_state(self, state: dict[str, Any]) -> None:
+        if self.ema:
+            self.ema.load_state_dict({"step": state.get("ema_steps", 0)})
+
+
 class HistoricalAverage:
     """Salimans et al. 2016, Sec. 3.3: the penalty ||theta - (1/t) sum_i theta_i||^2 of a player's
     parameters against their running mean over past steps."""
