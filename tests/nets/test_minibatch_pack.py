@@ -95,3 +95,22 @@ def test_mlp_data_scale_survives_minibatch_discrimination():
     copy_params(M4, M1)
     x = torch.randn(6, 2)
     torch.testing.assert_close(M4(4.0 * x), M1(x))
+
+
+def test_packed_audio_clips_are_stacked_along_channels():
+    from gankit.nets.wavegan import WaveGANDiscriminator
+
+    x = torch.randn(4, 1, 2048)
+    seen = {}
+
+    class Spy(nn.Module):
+        def forward(self, p):
+            seen["p"] = p
+            return p.mean((1, 2))
+
+    PackedDiscriminator(Spy(), 2)(x)
+    assert seen["p"].shape == (2, 2, 2048)
+    assert torch.equal(seen["p"][1, 0], x[2, 0]) and torch.equal(seen["p"][1, 1], x[3, 0])
+    assert packed_shape((1, 2048), 2) == (2, 2048)
+    D = PackedDiscriminator(WaveGANDiscriminator(2048, 2, width=4, shuffle=2), 2)
+    assert D(x).shape == (2,)
