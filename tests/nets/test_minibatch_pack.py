@@ -9,6 +9,7 @@ from torch.testing import assert_close
 from gankit.nets import DCGANDiscriminator, MLPDiscriminator
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchDiscriminator, add_minibatch_discrimination
 from gankit.nets.pack import PackedDiscriminator, packed_shape
+from gankit.nets.wavegan import WaveGANDiscriminator
 
 
 def test_minibatch_features_hand_value():
@@ -48,18 +49,24 @@ def test_packing_groups_consecutive_samples():
     assert packed_shape((2,), 3) == (6,) and packed_shape((1, 28, 28), 4) == (4, 28, 28)
 
 
-def test_packed_images_are_stacked_along_channels():
-    x = torch.randn(8, 1, 28, 28)
+def packs_seen_by_d(x: torch.Tensor, m: int) -> torch.Tensor:
+    """The input a packed D hands its inner D (recorded by a spy that scores each pack by its mean)."""
     seen = {}
 
     class Spy(nn.Module):
         def forward(self, p):
             seen["p"] = p
-            return p.mean((1, 2, 3))
+            return p.flatten(1).mean(1)
 
-    PackedDiscriminator(Spy(), 4)(x)
-    assert seen["p"].shape == (2, 4, 28, 28)
-    assert torch.equal(seen["p"][1, 2], x[6, 0])  # pack 1, member 2 = sample 6
+    PackedDiscriminator(Spy(), m)(x)
+    return seen["p"]
+
+
+def test_packed_images_are_stacked_along_channels():
+    x = torch.randn(8, 1, 28, 28)
+    packs = packs_seen_by_d(x, 4)
+    assert packs.shape == (2, 4, 28, 28)
+    assert torch.equal(packs[1, 2], x[6, 0])  # pack 1, member 2 = sample 6
     D = PackedDiscriminator(DCGANDiscriminator(28, 4, width=8), 4)
     assert D(x).shape == (2,)
 
@@ -98,19 +105,10 @@ def test_mlp_data_scale_survives_minibatch_discrimination():
 
 
 def test_packed_audio_clips_are_stacked_along_channels():
-    from gankit.nets.wavegan import WaveGANDiscriminator
-
     x = torch.randn(4, 1, 2048)
-    seen = {}
-
-    class Spy(nn.Module):
-        def forward(self, p):
-            seen["p"] = p
-            return p.mean((1, 2))
-
-    PackedDiscriminator(Spy(), 2)(x)
-    assert seen["p"].shape == (2, 2, 2048)
-    assert torch.equal(seen["p"][1, 0], x[2, 0]) and torch.equal(seen["p"][1, 1], x[3, 0])
+    packs = packs_seen_by_d(x, 2)
+    assert packs.shape == (2, 2, 2048)
+    assert torch.equal(packs[1, 0], x[2, 0]) and torch.equal(packs[1, 1], x[3, 0])
     assert packed_shape((1, 2048), 2) == (2, 2048)
     D = PackedDiscriminator(WaveGANDiscriminator(2048, 2, width=4, shuffle=2), 2)
     assert D(x).shape == (2,)
