@@ -13,7 +13,8 @@ from gankit import evaluation
 from gankit.data.audio import read_wav, write_wav
 from gankit.errors import UserError
 from gankit.nets import build_gan
-from gankit.nets.wavegan import PhaseShuffle, WaveGANDiscriminator, WaveGANGenerator, phase_shuffle, stages_for
+from gankit.nets.wavegan import (PhaseShuffle, WaveGANDiscriminator, WaveGANGenerator, phase_shuffle, stages_for,
+                                 upsampling_layer)
 
 RAMP = torch.arange(6.0).view(1, 1, 6)  # [0, 1, 2, 3, 4, 5]
 
@@ -81,6 +82,41 @@ def test_8192_samples_take_four_stages_from_32_steps():
 def test_a_length_that_is_not_16_or_32_times_a_power_of_4_is_refused(length):
     with pytest.raises(ValueError, match="16 \\* 4\\^k or 32 \\* 4\\^k"):
         WaveGANGenerator(length=length)
+
+
+def test_nearest_upsampling_has_no_fixed_pattern_at_the_stride_where_a_transposed_conv_has_one():
+    """All-ones kernels on a constant input: a transposed convolution of 25 taps and stride 4 sums 7, 6, 6, 6, ...
+    taps into consecutive outputs (25 = 4 * 6 + 1), a period-4 pattern, i.e. lines at multiples of a quarter of the
+    output rate whatever the input (Pons et al. 2021); nearest-neighbour upsampling + convolution gives 25 everywhere
+    away from the edges."""
+    x = torch.ones(1, 1, 40)
+    interior = slice(24, 136)  # 4 x 40 = 160 outputs; 24 from each edge sees the whole kernel
+    for upsample in ("transposed", "nearest"):
+        layer = upsampling_layer(1, 1, upsample)
+        for m in layer.modules():
+            if isinstance(m, (torch.nn.Conv1d, torch.nn.ConvTranspose1d)):
+                torch.nn.init.ones_(m.weight), torch.nn.init.zeros_(m.bias)
+        with torch.no_grad():
+            out = layer(x)[0, 0]
+        assert out.shape == (160,)
+        values = out[interior]
+        if upsample == "transposed":
+            assert sorted(set(values.tolist())) == [6.0, 7.0]
+            torch.testing.assert_close(values[4:], values[:-4])  # period 4: the stride
+        else:
+            assert set(values.tolist()) == {25.0}
+    with pytest.raises(ValueError, match="'transposed' or 'nearest'"):
+        upsampling_layer(1, 1, "linear")
+
+
+@pytest.mark.parametrize("length", [8192, 16384])
+def test_the_nearest_neighbour_arch_keeps_wavegans_shapes(length):
+    cfg = load_config("wavegan-fsdd", ["model.arch=wavegan-nn", "model.g_width=2", "model.d_width=2"]).model
+    G, D = build_gan(cfg, (1, length))
+    assert not any(isinstance(m, torch.nn.ConvTranspose1d) for m in G.modules())
+    assert sum(isinstance(m, torch.nn.Upsample) for m in G.modules()) == stages_for(length)[0]
+    x = G(torch.randn(2, cfg.z_dim))
+    assert x.shape == (2, 1, length) and x.abs().max() < 1 and D(x).shape == (2,)
 
 
 def test_the_arch_refuses_image_data():

@@ -14,7 +14,8 @@ from gankit.config import RunConfig, Section
 class ModelConfig(Section):
     """``model:`` the architecture of G and D (``ARCHS``) and its sizes."""
 
-    arch: Literal["dcgan", "mlp", "resnet", "began", "wavegan"] = "dcgan"  # began: auto-encoder D (gan.loss=began)
+    # began: auto-encoder D (gan.loss=began); wavegan-nn: WaveGAN with nearest-neighbour upsampling in G
+    arch: Literal["dcgan", "mlp", "resnet", "began", "wavegan", "wavegan-nn"] = "dcgan"
     z_dim: int = Field(100, gt=0)
     g_width: int = Field(64, gt=0)  # conv: channels of the last G block; mlp: hidden units
     d_width: int = Field(64, gt=0)  # conv: channels of the first D block; mlp: hidden units

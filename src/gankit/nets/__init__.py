@@ -71,14 +71,20 @@ def began(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
 
 
 @register_arch("wavegan")
-def wavegan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+def wavegan(cfg, data_shape: tuple[int, ...], upsample: str = "transposed") -> tuple[nn.Module, nn.Module]:
     """``model.arch=wavegan``: Donahue et al. 2019's 1-D G and D (phase shuffle n=2) for C x T audio clips."""
     if len(data_shape) != 2:
-        raise UserError(f"model.arch=wavegan takes audio clips (C x T), not data of shape {list(data_shape)}")
+        raise UserError(f"model.arch={cfg.arch} takes audio clips (C x T), not data of shape {list(data_shape)}")
     channels, length = data_shape
-    G = WaveGANGenerator(cfg.z_dim, length, channels, width=cfg.g_width)
+    G = WaveGANGenerator(cfg.z_dim, length, channels, width=cfg.g_width, upsample=upsample)
     D = WaveGANDiscriminator(length, channels, width=cfg.d_width, shuffle=2)
     return G, D
+
+
+@register_arch("wavegan-nn")
+def wavegan_nn(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """``model.arch=wavegan-nn``: WaveGAN whose G upsamples by nearest neighbour + convolution."""
+    return wavegan(cfg, data_shape, upsample="nearest")
 
 
 def unwrap(module: nn.Module) -> nn.Module:

@@ -11,6 +11,12 @@ DCGAN flattened to one dimension for raw waveforms.
 ``model.arch=wavegan``: ``model.g_width`` / ``model.d_width`` are the paper's model size d (64 as published);
 the number of stages is set by the clip length, 16 * 4^k (5 stages for the paper's 16,384 samples) or 32 * 4^k
 (4 stages for 8,192 samples, 1.024 s at 8 kHz: ``data.sample_rate=8000``, whose G starts from 32 steps).
+
+``model.arch=wavegan-nn`` grows G's length by nearest-neighbour upsampling followed by a stride-1 convolution
+instead of transposed convolutions (Odena et al. 2016, "Deconvolution and checkerboard artifacts"; Pons et al.
+2021, "Upsampling artifacts in neural audio synthesis"): its outputs have no pattern fixed at the stride (the
+tonal lines that transposed convolutions add at multiples of the stride's rate), at 4x the multiply-adds in each
+of G's layers.
 """
 
 from __future__ import annotations
@@ -61,10 +67,22 @@ def stages_for(length: int) -> tuple[int, int]:
                      f"got {length}")  # fmt: skip
 
 
+def upsampling_layer(c_in: int, c_out: int, upsample: str) -> nn.Module:
+    """One of G's 4x stages: a transposed convolution (the paper's), or nearest-neighbour upsampling and a
+    convolution with the same 25 taps (``upsample="nearest"``)."""
+    if upsample == "transposed":
+        return nn.ConvTranspose1d(c_in, c_out, KERNEL, STRIDE, padding=PAD, output_padding=1)
+    if upsample == "nearest":
+        upsampled = nn.Upsample(scale_factor=STRIDE, mode="nearest")
+        return nn.Sequential(upsampled, nn.Conv1d(c_in, c_out, KERNEL, padding=KERNEL // 2))
+    raise ValueError(f"upsample must be 'transposed' or 'nearest', got {upsample!r}")
+
+
 class WaveGANGenerator(nn.Module):
     """z (B x z_dim) -> waveform (B x channels x 16 * 4^stages) in (-1, 1)."""
 
-    def __init__(self, z_dim: int = 100, length: int = 16384, channels: int = 1, width: int = 64):
+    def __init__(self, z_dim: int = 100, length: int = 16384, channels: int = 1, width: int = 64,
+                 upsample: str = "transposed"):  # fmt: skip
         super().__init__()
         k, self.start = stages_for(length)
         widths = [width * 2 ** (k - 1 - i) for i in range(k)] + [channels]  # 16d, 8d, ..., d, c for k = 5
@@ -72,7 +90,7 @@ class WaveGANGenerator(nn.Module):
         self.fc = nn.Linear(z_dim, self.start * widths[0])
         layers: list[nn.Module] = []
         for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:])):
-            layers.append(nn.ConvTranspose1d(c_in, c_out, KERNEL, STRIDE, padding=PAD, output_padding=1))
+            layers.append(upsampling_layer(c_in, c_out, upsample))
             layers.append(nn.ReLU() if i < k - 1 else nn.Tanh())
         self.net = nn.Sequential(*layers)
 
