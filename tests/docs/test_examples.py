@@ -339,15 +339,23 @@ def registries():
 
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
-# The heaviest pages (lab experiments, torchrun) are tested by tests/docs/test_examples_lab.py: a file of its own is
-# a job of its own for pytest-xdist (--dist loadfile), so the two halves run side by side. A page stays whole (its
-# examples share a folder and run in order).
-OWN_FILE_PAGES = {"lab.md", "lab-live.md", "gpu-and-clusters.md"}
-HERE = [ex for ex in ALL if ex.page.name not in OWN_FILE_PAGES]
+# The heaviest pages are tested by files of their own beside this one: a file is a job of its own for pytest-xdist
+# (--dist loadfile), so the parts run side by side instead of one worker running every example while the other
+# idles. A page stays whole (its examples share a folder and run in order).
+SPLIT = {
+    "test_examples_lab.py": {"lab.md", "lab-live.md", "gpu-and-clusters.md"},  # lab experiments, torchrun
+    "test_examples_models.py": {"conditional.md", "taxonomy.md", "adapt.md"},  # trainings and scorings
+}
+HERE = [ex for ex in ALL if not any(ex.page.name in pages for pages in SPLIT.values())]
+
+
+def examples_of(test_file: str) -> list[Example]:
+    """The examples that the test file ``test_file`` (a key of ``SPLIT``) runs."""
+    return [ex for ex in ALL if ex.page.name in SPLIT[Path(test_file).name]]
 
 
 @pytest.mark.parametrize("ex", HERE, ids=[ex.id for ex in HERE])
-def test_example(ex: Example, page_dir, registries):
+def test_example(ex: Example, page_dir, registries, shared_lab_runs):
     check_example(ex)
 
 
@@ -368,6 +376,12 @@ def check_example(ex: Example) -> None:
         return
     assert runs(ex), f"{ex.id}: nothing in this block runs; add <!-- example: skip REASON --> above it"
     run_shell(ex.prepared(), ex.id, ex.exit_code)
+
+
+def test_the_split_files_and_their_pages_exist():
+    for name, pages in SPLIT.items():
+        assert (Path(__file__).parent / name).is_file(), name
+        assert {ex.page.name for ex in examples_of(name)} == pages, f"{name}: a page without examples"
 
 
 def test_every_block_runs_or_says_why():

@@ -9,7 +9,6 @@ from torch.testing import assert_close
 
 from gankit.errors import UserError
 from gankit.lab import blurry_mean as exp
-from gankit.lab import run_experiment
 
 
 def test_sampler_is_seeded_and_bimodal_around_f():
@@ -59,9 +58,9 @@ def test_bad_arguments_are_user_errors(kwargs, message, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
+def quick(tmp_path_factory, lab_quick):
     out = tmp_path_factory.mktemp("blurry-mean")
-    return run_experiment("blurry-mean", out, quick=True), out
+    return lab_quick("blurry-mean", out), out
 
 
 def test_quick_run_meets_the_acceptance(quick):

@@ -8,20 +8,20 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gankit.lab import EXPERIMENTS, bn_leak, run_experiment
+from gankit.lab import EXPERIMENTS, bn_leak
 
 SEEDS = (0, 1)  # (seed 2 passes too; two keep CI time down)
 PER_SAMPLE = ("batchnorm_eval", "virtual_batchnorm", "layernorm", "instancenorm", "no_norm", "spectral_norm")
 
 
 @pytest.fixture(scope="module")
-def quick_runs(tmp_path_factory) -> dict[int, tuple[dict, object]]:
+def quick_runs(tmp_path_factory, lab_quick) -> dict[int, tuple[dict, object]]:
     """One --quick run per seed (~15 s each): seed 0 through the registry (it writes result.json), the others
     through ``run``; seed -> (result, output folder)."""
     runs = {}
     for seed in SEEDS:
         out = tmp_path_factory.mktemp(f"bn-leak-{seed}")
-        result = run_experiment("bn-leak", out, quick=True) if seed == 0 else bn_leak.run(out, quick=True, seed=seed)
+        result = lab_quick("bn-leak", out) if seed == 0 else bn_leak.run(out, quick=True, seed=seed)
         runs[seed] = (result, out)
     return runs
 

@@ -10,7 +10,6 @@ from torch import nn
 from torch.testing import assert_close
 
 from gankit.lab import d_too_strong as exp
-from gankit.lab import run_experiment
 from gankit.losses import LOSSES
 from gankit.methods.tricks import NO_TRICKS
 
@@ -78,14 +77,14 @@ def test_fewer_d_updates_calls_d_step_every_n(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def quick_runs(tmp_path_factory):
+def quick_runs(tmp_path_factory, lab_quick):
     """Quick results by seed, each run once; seed 0 through the registry (it writes result.json and the figure)."""
     cache = {}
 
     def get(seed: int) -> tuple[dict, object]:
         if seed not in cache:
             out = tmp_path_factory.mktemp(f"quick{seed}")
-            result = run_experiment("d-too-strong", out, quick=True) if seed == 0 else exp.run(out, True, (seed,))
+            result = lab_quick("d-too-strong", out) if seed == 0 else exp.run(out, True, (seed,))
             cache[seed] = result, out
         return cache[seed]
 

@@ -9,7 +9,6 @@ from scipy.stats import gaussian_kde
 from torch.testing import assert_close
 
 from gankit.data.toy import get_toy
-from gankit.lab import run_experiment
 from gankit.lab.k_steps import COST_MS, GRID, budget_steps, d_star_gap, kde, optimal_d, w1_to_toy
 
 
@@ -61,9 +60,9 @@ def test_equal_time_budget_gives_each_config_the_same_seconds():
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
+def quick(tmp_path_factory, lab_quick):
     out = tmp_path_factory.mktemp("k-steps")
-    return out, run_experiment("k-steps", out, quick=True)
+    return out, lab_quick("k-steps", out)
 
 
 def test_quick_run_writes_result_and_figures(quick):

@@ -8,7 +8,7 @@ import pytest
 from torch.testing import assert_close
 
 from gankit.cli import main
-from gankit.lab import experiment_names, run_experiment
+from gankit.lab import experiment_names
 from gankit.lab.jsd import jsd_quadrature
 
 HEADLINE = {"optimal-d": "max_gap", "jsd": "relative_error", "saturation": "ratio", "collapse": "modes", "gmm-vs-gan": "modes",
@@ -30,8 +30,8 @@ def test_registry_lists_the_issue_experiments():
 
 
 @pytest.mark.parametrize("name", ["optimal-d", "jsd", "saturation"])
-def test_quick_run_writes_result_and_figures(name, tmp_path):
-    result = run_experiment(name, tmp_path, quick=True)
+def test_quick_run_writes_result_and_figures(name, tmp_path, lab_quick):
+    result = lab_quick(name, tmp_path)
     on_disk = json.loads((tmp_path / "result.json").read_text())
     assert on_disk["experiment"] == name and on_disk["quick"] is True
     assert HEADLINE[name] in on_disk
@@ -39,10 +39,10 @@ def test_quick_run_writes_result_and_figures(name, tmp_path):
     assert result["figures"] and all((tmp_path / f).stat().st_size > 1000 for f in result["figures"])
 
 
-def test_collapse_writes_stills_and_an_animated_gif(tmp_path):
+def test_collapse_writes_stills_and_an_animated_gif(tmp_path, lab_quick):
     from PIL import Image
 
-    result = run_experiment("collapse", tmp_path, quick=True)
+    result = lab_quick("collapse", tmp_path)
     assert result["figures"] == ["collapse_ring.png", "collapse_grid.png", "collapse.gif"]
     assert set(result["modes"]["ring"]) == {"GAN", "GAN + minibatch discrimination", "PacGAN2", "PacGAN4", "Unrolled GAN (5 steps)"}
     gif = Image.open(tmp_path / "collapse.gif")
@@ -57,7 +57,7 @@ def test_jsd_quadrature_closed_forms():
     assert_close(jsd_quadrature(left, right, xs), math.log(2), atol=1e-3, rtol=0)
 
 
-def test_cli_prints_the_headline(tmp_path, capsys):
+def test_cli_prints_the_headline(tmp_path, capsys, shared_lab_runs):
     assert main(["lab", "saturation", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     ratio = json.loads((tmp_path / "result.json").read_text())["ratio"]
@@ -69,8 +69,8 @@ def test_cli_unknown_experiment_exits_2(capsys):
     assert "unknown lab experiment 'nonsense'" in capsys.readouterr().err
 
 
-def test_gmm_vs_gan_quick(tmp_path):
-    result = run_experiment("gmm-vs-gan", tmp_path, quick=True)
+def test_gmm_vs_gan_quick(tmp_path, lab_quick):
+    result = lab_quick("gmm-vs-gan", tmp_path)
     assert result["modes"]["ring"]["GMM (EM)"] == 8.0 and result["modes"]["grid"]["GMM (EM)"] == 25.0
     assert (tmp_path / "gmm_vs_gan_toys.png").is_file()
     assert "gmm_fashion_mnist.png" in result["figures"] and "skipped" not in result["fashion_mnist"]  # data is here

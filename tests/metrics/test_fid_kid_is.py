@@ -42,6 +42,39 @@ def test_fid_of_sampled_gaussians_and_of_a_set_with_itself():
     assert fid(x, y) == pytest.approx(closed, rel=1e-6)
 
 
+def test_fid_of_two_rank_one_sets_by_hand():
+    # two samples each: S_a = u u^T, S_b = w w^T (u = (x1 - x2) / sqrt 2), so Tr((S_a S_b)^1/2) = |u . w|.
+    # a = {3 e1, -e1}: mu_a = e1, u = 4 e1 / sqrt 2; b = {e1 + e2, -(e1 + e2)}: mu_b = 0, w = 2 (e1 + e2) / sqrt 2.
+    # FID = |mu_a - mu_b|^2 + |u|^2 + |w|^2 - 2 |u . w| = 1 + 8 + 4 - 2 * 4 = 5, in 64 dimensions
+    a, b = np.zeros((2, 64)), np.zeros((2, 64))
+    a[0, 0], a[1, 0] = 3.0, -1.0
+    b[0, :2], b[1, :2] = 1.0, -1.0
+    assert fid(a, b) == pytest.approx(5.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("n_a, n_b", [(2, 3), (6, 6), (20, 45), (63, 5)])
+def test_few_samples_take_the_low_rank_route_and_agree_with_the_covariance_route(n_a, n_b):
+    # fewer samples than the feature size: fid() skips the D x D eigendecomposition (rank <= N - 1). The covariance
+    # route sums square roots of its rounding-level eigenvalues too, so it reads ~1e-8 relative high: a 40-digit
+    # mpmath computation of one such case agreed with the low-rank route to 16 digits, not with the covariance one
+    g = torch.Generator().manual_seed(n_a + n_b)
+    a = torch.randn(n_a, 64, generator=g, dtype=torch.float64)
+    b = 1.5 * torch.randn(n_b, 64, generator=g, dtype=torch.float64) + 0.3
+    sa, sb = gaussian_stats(a), gaussian_stats(b)
+    assert n_a * n_b < 64 * 64  # (the low-rank route)
+    assert fid(a, b) == pytest.approx(frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma), rel=1e-7)
+    closed = float(np.sum((sa.mu - sb.mu) ** 2) + np.trace(sa.sigma + sb.sigma - 2 * sqrtm(sa.sigma @ sb.sigma).real))
+    assert fid(a, b) == pytest.approx(closed, rel=1e-6)
+    assert abs(fid(a, a)) < 1e-9
+
+
+def test_fid_refuses_a_single_sample_and_mismatched_sizes():
+    with pytest.raises(ValueError, match="N >= 2"):
+        fid(torch.randn(1, 8), torch.randn(5, 8))
+    with pytest.raises(ValueError, match="feature sizes differ: 8 and 9"):
+        fid(torch.randn(5, 8), torch.randn(5, 9))
+
+
 def test_streaming_fid_equals_functional():
     g = torch.Generator().manual_seed(1)
     real, fake = torch.randn(300, 5, generator=g), torch.randn(200, 5, generator=g) + 0.5

@@ -74,8 +74,32 @@ def fid(features_a, features_b) -> float:
         >>> round(fid(a, a), 9)
         0.0
     """
-    a, b = gaussian_stats(features_a), gaussian_stats(features_b)
+    fa, fb = _f64(features_a), _f64(features_b)
+    for f in (fa, fb):
+        if f.ndim != 2 or f.shape[0] < 2:
+            raise ValueError(f"need an N x D feature array with N >= 2, got shape {f.shape}")
+    if fa.shape[1] != fb.shape[1]:
+        raise ValueError(f"feature sizes differ: {fa.shape[1]} and {fb.shape[1]}")
+    if fa.shape[0] * fb.shape[0] < fa.shape[1] ** 2:  # few samples for the feature size: the low-rank route is cheaper
+        return _frechet_distance_low_rank(fa, fb)
+    a, b = gaussian_stats(fa), gaussian_stats(fb)
     return frechet_distance(a.mu, a.sigma, b.mu, b.sigma)
+
+
+def _frechet_distance_low_rank(fa: np.ndarray, fb: np.ndarray) -> float:
+    """The Fréchet distance from the features themselves, without a D x D eigendecomposition.
+
+    With A = (X_a - mu_a)^T / sqrt(N - 1) (D x N) and B likewise (D x M), S_a = A A^T and S_b = B B^T.
+    S_a S_b = A (A^T B B^T) has the non-zero eigenvalues of A^T B B^T A = C C^T with C = A^T B (N x M), which are
+    C's squared singular values: Tr((S_a S_b)^{1/2}) is C's nuclear norm, and Tr(S_a) = ||A||_F^2. That costs
+    D N M + N M min(N, M) instead of ~D^3: for 200 samples of 2,048-d Inception features, milliseconds instead of
+    seconds, and it is more accurate (no square roots of rounding-level eigenvalues).
+    """
+    a = (fa - fa.mean(0)) / np.sqrt(fa.shape[0] - 1)
+    b = (fb - fb.mean(0)) / np.sqrt(fb.shape[0] - 1)
+    tr_sqrt = np.linalg.svd(a @ b.T, compute_uv=False).sum()
+    diff = fa.mean(0) - fb.mean(0)
+    return float(diff @ diff + (a * a).sum() + (b * b).sum() - 2 * tr_sqrt)
 
 
 def fid_from_stats(a: GaussianStats, b: GaussianStats) -> float:
