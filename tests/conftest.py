@@ -148,9 +148,9 @@ def pytest_terminal_summary(terminalreporter):
     from pathlib import Path
 
     reports = [r for reps in terminalreporter.stats.values() for r in reps if hasattr(r, "nodeid")]
-    if not any(r.nodeid.startswith("tests/docs/test_examples.py::test_example") for r in reports):
+    if not any(r.nodeid.startswith("tests/docs/test_examples") and "::test_example[" in r.nodeid for r in reports):
         return
-    runner = Path(__file__).parent / "docs" / "test_examples.py"
+    runner = Path(__file__).parent / "docs" / "examples_runner.py"
     spec = importlib.util.spec_from_file_location("docs_examples_summary", runner)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # (its dataclasses look their module up)

@@ -1,13 +1,13 @@
 """The examples of docs/lab.md, docs/lab-live.md and docs/gpu-and-clusters.md (the lab experiments, torchrun), with
-the runner and markers of tests/docs/test_examples.py: a file of their own, so that pytest-xdist (--dist loadfile)
+the runner and markers of tests/docs/examples_runner.py: a file of their own, so that pytest-xdist (--dist loadfile)
 runs them beside the other pages' examples instead of after them."""
 
 import pytest
-from docs_examples_runner import check_example, examples_of, page_dir, registries  # noqa: F401 (fixtures)
+from docs_examples_runner import check_example, examples_of  # (tests/docs/conftest.py loads it)
 
 EXAMPLES = examples_of(__file__)
 
 
 @pytest.mark.parametrize("ex", EXAMPLES, ids=[ex.id for ex in EXAMPLES])
-def test_example(ex, page_dir, registries, shared_lab_runs):  # noqa: F811 (the fixtures)
+def test_example(ex, page_dir, registries, shared_lab_runs):
     check_example(ex)
