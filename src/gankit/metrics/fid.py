@@ -36,11 +36,17 @@ def _f64(x) -> np.ndarray:
     return x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
 
 
-def gaussian_stats(features) -> GaussianStats:
-    """Mean and unbiased covariance (divide by N - 1, as numpy.cov) of an N x D feature set."""
+def _feature_set(features) -> np.ndarray:
+    """``features`` as a float64 N x D array, N >= 2 (a covariance needs two samples)."""
     f = _f64(features)
     if f.ndim != 2 or f.shape[0] < 2:
         raise ValueError(f"need an N x D feature array with N >= 2, got shape {f.shape}")
+    return f
+
+
+def gaussian_stats(features) -> GaussianStats:
+    """Mean and unbiased covariance (divide by N - 1, as numpy.cov) of an N x D feature set."""
+    f = _feature_set(features)
     return GaussianStats(f.mean(0), np.cov(f, rowvar=False).reshape(f.shape[1], f.shape[1]), f.shape[0])
 
 
@@ -74,10 +80,7 @@ def fid(features_a, features_b) -> float:
         >>> round(fid(a, a), 9)
         0.0
     """
-    fa, fb = _f64(features_a), _f64(features_b)
-    for f in (fa, fb):
-        if f.ndim != 2 or f.shape[0] < 2:
-            raise ValueError(f"need an N x D feature array with N >= 2, got shape {f.shape}")
+    fa, fb = _feature_set(features_a), _feature_set(features_b)
     if fa.shape[1] != fb.shape[1]:
         raise ValueError(f"feature sizes differ: {fa.shape[1]} and {fb.shape[1]}")
     if fa.shape[0] * fb.shape[0] < fa.shape[1] ** 2:  # few samples for the feature size: the low-rank route is cheaper
@@ -95,10 +98,11 @@ def _frechet_distance_low_rank(fa: np.ndarray, fb: np.ndarray) -> float:
     D N M + N M min(N, M) instead of ~D^3: for 200 samples of 2,048-d Inception features, milliseconds instead of
     seconds, and it is more accurate (no square roots of rounding-level eigenvalues).
     """
-    a = (fa - fa.mean(0)) / np.sqrt(fa.shape[0] - 1)
-    b = (fb - fb.mean(0)) / np.sqrt(fb.shape[0] - 1)
+    mu_a, mu_b = fa.mean(0), fb.mean(0)
+    a = (fa - mu_a) / np.sqrt(fa.shape[0] - 1)
+    b = (fb - mu_b) / np.sqrt(fb.shape[0] - 1)
     tr_sqrt = np.linalg.svd(a @ b.T, compute_uv=False).sum()
-    diff = fa.mean(0) - fb.mean(0)
+    diff = mu_a - mu_b
     return float(diff @ diff + (a * a).sum() + (b * b).sum() - 2 * tr_sqrt)
 
 
